@@ -1,0 +1,98 @@
+#pragma once
+// HTTP/1.1 client for provider calls, over TCP or TLS (OpenSSL, system CA
+// store, SNI, verification on), with a keep-alive pool per origin, connect /
+// first-byte / total timeouts and cancellation that closes the socket.
+// The header keeps Beast and asio out: callers see plain types.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sb::net {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct upstream_timeouts {
+  std::chrono::milliseconds connect{3000};
+  std::chrono::milliseconds first_byte{30000};  // request written -> response head
+  std::chrono::milliseconds total{120000};      // whole call
+};
+
+struct upstream_request {
+  std::string url;  // absolute: http(s)://host[:port]/path[?query]
+  std::string method = "POST";
+  header_list headers;
+  std::string body;
+  upstream_timeouts timeouts;
+};
+
+enum class upstream_error {
+  resolve_failed,
+  connect_failed,
+  tls_failed,        // handshake or certificate verification
+  timeout_connect,
+  timeout_first_byte,
+  timeout_total,
+  connection_reset,  // closed or reset before the response ended
+  protocol_error,    // not parseable as HTTP
+  cancelled,         // cancel() was called; no other callback follows
+};
+const char* to_string(upstream_error e);
+
+struct upstream_head {
+  int status = 0;
+  header_list headers;  // names lowercased
+};
+
+/// Called on the client's I/O threads, in order, for one call:
+/// on_head once, then on_data for every body piece as it arrives (chunked
+/// encoding already removed), then exactly one of on_end / on_error.
+struct upstream_handlers {
+  std::function<void(upstream_head)> on_head;
+  std::function<void(std::string)> on_data;
+  std::function<void()> on_end;
+  std::function<void(upstream_error, std::string detail)> on_error;
+};
+
+/// A call in flight. cancel() is thread-safe and idempotent: it closes the
+/// socket at once (the connection is not returned to the pool) and no handler
+/// runs after it except, possibly, one on_error(cancelled).
+class upstream_call {
+ public:
+  virtual ~upstream_call() = default;
+  virtual void cancel() = 0;
+};
+
+struct upstream_client_options {
+  std::string ca_file;              // extra CA bundle (tests); empty = system store only
+  std::size_t max_idle_per_origin = 32;
+  std::chrono::milliseconds idle_expiry{30000};  // pooled connections older than this are closed
+};
+
+class upstream_client {
+ public:
+  upstream_client(boost::asio::io_context& ioc, upstream_client_options opts = {});
+  ~upstream_client();
+  upstream_client(const upstream_client&) = delete;
+  upstream_client& operator=(const upstream_client&) = delete;
+
+  /// Starts the call; returns at once. Thread-safe.
+  std::shared_ptr<upstream_call> start(upstream_request req, upstream_handlers handlers);
+
+  /// Number of idle pooled connections (for tests and metrics).
+  [[nodiscard]] std::size_t idle_connections() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sb::net

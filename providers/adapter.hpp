@@ -1,0 +1,102 @@
+#pragma once
+// One adapter per wire format, behind this small interface. Adapters are pure:
+// no I/O, no clock, no actor. They translate between the client's OpenAI chat
+// shapes and what one provider format expects and answers.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.hpp"
+#include "core/sse_event.hpp"
+
+namespace sb::providers {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+/// What to send upstream. `path` is appended to the provider's base URL.
+struct encoded_request {
+  std::string path;     // e.g. "/chat/completions", "/v1/messages",
+                        // "/v1beta/models/M:streamGenerateContent?alt=sse"
+  header_list headers;  // auth, version and content-type headers
+  std::string body;
+};
+
+struct token_usage {
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  bool reported = false;  // false: the provider said nothing (yet)
+};
+
+/// How an upstream failure moves the cascade (SPEC section 5's table).
+enum class failure_kind {
+  rate_limited,       // 429: cool the key down, rotate
+  out_of_credit,      // 402, or 429 insufficient_quota: skip the provider
+  server_error,       // 500/502/503/504 (and in-stream overload): retry the target
+  auth_invalid,       // 401/403, Gemini 400 API_KEY_INVALID: key invalid, next key
+  target_unavailable, // 404 model not found, context length exceeded: next target
+  client_error,       // other 4xx: the request is wrong, return it to the client
+};
+
+struct failure {
+  failure_kind kind = failure_kind::server_error;
+  int status = 0;        // upstream HTTP status (0 for in-stream errors)
+  std::string code;      // provider's error code/type when it gave one
+  std::string message;   // provider's message, safe to show the client
+};
+
+struct decoded_completion {
+  nlohmann::json completion;  // an OpenAI chat.completion object
+  token_usage usage;
+};
+
+using sb::sse_event;
+
+/// Per-request, stateful: turns upstream SSE events into OpenAI
+/// chat.completion.chunk objects, in order.
+class stream_decoder {
+ public:
+  virtual ~stream_decoder() = default;
+  /// Appends the chunks this event yields to `out`. Returns a failure when the
+  /// event reports an error inside the stream (e.g. Anthropic's `error` event).
+  virtual std::optional<failure> on_event(const sse_event& ev, std::vector<nlohmann::json>& out) = 0;
+  /// True once the format's end marker was seen ([DONE], message_stop, final candidate).
+  [[nodiscard]] virtual bool done() const = 0;
+  [[nodiscard]] virtual token_usage usage() const = 0;
+};
+
+class adapter {
+ public:
+  virtual ~adapter() = default;
+
+  /// `request` is the client's OpenAI chat request (gateway-only fields
+  /// already removed); `model` is the target's model as the provider names it.
+  [[nodiscard]] virtual encoded_request encode(const nlohmann::json& request,
+                                               const std::string& model,
+                                               const std::string& api_key,
+                                               bool stream) const = 0;
+
+  /// A 2xx non-streaming body -> an OpenAI chat.completion, or why it is not one.
+  [[nodiscard]] virtual std::variant<decoded_completion, std::string> decode_response(
+      std::string_view body, const std::string& model) const = 0;
+
+  /// A non-2xx answer -> its row in the retry table.
+  [[nodiscard]] virtual failure classify(int status, std::string_view body) const = 0;
+
+  /// `id` and `created` are stamped on every chunk the decoder emits when the
+  /// upstream format has none of its own.
+  [[nodiscard]] virtual std::unique_ptr<stream_decoder> make_stream_decoder(
+      const std::string& model, const std::string& id, std::int64_t created) const = 0;
+};
+
+/// The adapter for a provider's wire format (its extra headers included).
+std::unique_ptr<adapter> make_adapter(const provider_config& provider);
+
+}  // namespace sb::providers
