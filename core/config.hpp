@@ -96,6 +96,10 @@ struct gateway_config {
   std::string admin_token;   // empty = /admin is closed
 
   [[nodiscard]] const provider_config* find_provider(const std::string& id) const;
+  /// Searches `workspaces` only (the open-mode "default" is not in it).
+  [[nodiscard]] const workspace_config* find_workspace(const std::string& id) const;
+  /// The workspace's own monthly_token_cap, else the env-wide default, else none.
+  [[nodiscard]] std::optional<std::int64_t> token_cap_for(const workspace_config& ws) const;
   /// True when no workspace is configured: one open workspace "default".
   [[nodiscard]] bool open_mode() const { return workspaces.empty(); }
 };
