@@ -53,7 +53,8 @@ struct failure {
 };
 
 struct decoded_completion {
-  nlohmann::json completion;  // an OpenAI chat.completion object
+  nlohmann::json completion;  // an OpenAI chat.completion object; `created` is 0
+                              // when the upstream format has none (stamp it)
   token_usage usage;
 };
 
@@ -91,9 +92,21 @@ class adapter {
   [[nodiscard]] virtual failure classify(int status, std::string_view body) const = 0;
 
   /// `id` and `created` are stamped on every chunk the decoder emits when the
-  /// upstream format has none of its own.
+  /// upstream format has none of its own. Same as the overload below with
+  /// include_usage = false.
   [[nodiscard]] virtual std::unique_ptr<stream_decoder> make_stream_decoder(
       const std::string& model, const std::string& id, std::int64_t created) const = 0;
+
+  /// `include_usage`: the client asked `stream_options.include_usage`, so the
+  /// decoder ends with OpenAI's usage chunk (`choices: []`); without it no
+  /// usage chunk reaches the client (usage() still reports it for metering).
+  /// Decoders never emit `[DONE]`: the caller frames the end of the stream.
+  [[nodiscard]] virtual std::unique_ptr<stream_decoder> make_stream_decoder(
+      const std::string& model, const std::string& id, std::int64_t created,
+      bool include_usage) const {
+    (void)include_usage;
+    return make_stream_decoder(model, id, created);
+  }
 };
 
 /// The adapter for a provider's wire format (its extra headers included).

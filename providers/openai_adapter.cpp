@@ -1,0 +1,176 @@
+#include "providers/openai_adapter.hpp"
+
+#include <array>
+
+#include "providers/openai_shapes.hpp"
+#include "providers/upstream_error.hpp"
+
+namespace sb::providers {
+
+using nlohmann::json;
+
+namespace {
+
+// Fields the gateway reads itself and the provider must not see, plus those
+// encode sets anew.
+constexpr std::array<std::string_view, 6> skipped_fields = {
+    "model", "stream", "stream_options", "gateway_tools", "prompt", "gateway"};
+
+bool skipped(std::string_view key) {
+  for (auto s : skipped_fields)
+    if (s == key) return true;
+  return false;
+}
+
+// Invalid UTF-8 cannot reach here from a parsed request, but a dump must never throw.
+std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// OpenAI adds a usage-only chunk (`choices: []`) because encode always asks for
+// it (metering needs it); a client that did not ask must not receive it.
+bool is_usage_only_chunk(const json& chunk) {
+  auto choices = chunk.find("choices");
+  return choices != chunk.end() && choices->is_array() && choices->empty() && chunk.contains("usage");
+}
+
+class openai_stream_decoder final : public stream_decoder {
+ public:
+  explicit openai_stream_decoder(bool include_usage) : include_usage_(include_usage) {}
+
+  std::optional<failure> on_event(const sse_event& ev, std::vector<json>& out) override {
+    std::string_view data = ev.data;
+    while (!data.empty() && (data.front() == ' ' || data.front() == '\n')) data.remove_prefix(1);
+    while (!data.empty() && (data.back() == ' ' || data.back() == '\n')) data.remove_suffix(1);
+    if (data.empty()) return std::nullopt;
+    if (data == "[DONE]") {
+      done_ = true;
+      return std::nullopt;
+    }
+    json chunk = json::parse(data, nullptr, /*allow_exceptions=*/false);
+    if (!chunk.is_object()) {
+      return failure{failure_kind::server_error, 0, "bad_chunk", "upstream sent a stream chunk that is not JSON"};
+    }
+    if (ev.event == "error" || chunk.contains("error")) {
+      error_body err = read_error_object(chunk);
+      return failure{kind_for_stream_error(err), 0, err.code, err.message};
+    }
+    auto usage = chunk.find("usage");
+    if (usage != chunk.end() && usage->is_object()) usage_ = read_openai_usage(*usage);
+    if (!include_usage_ && is_usage_only_chunk(chunk)) return std::nullopt;
+    out.push_back(std::move(chunk));
+    return std::nullopt;
+  }
+
+  [[nodiscard]] bool done() const override { return done_; }
+  [[nodiscard]] token_usage usage() const override { return usage_; }
+
+ private:
+  bool include_usage_;
+  bool done_ = false;
+  token_usage usage_;
+};
+
+}  // namespace
+
+token_usage read_openai_usage(const json& usage) {
+  token_usage out;
+  if (!usage.is_object()) return out;
+  out.prompt_tokens = as_int(usage.value("prompt_tokens", json()));
+  out.completion_tokens = as_int(usage.value("completion_tokens", json()));
+  out.reported = true;
+  return out;
+}
+
+std::string openai_request_body(const json& request, const std::string& model, bool stream) {
+  std::string body = "{";
+  if (request.is_object()) {
+    for (auto it = request.begin(); it != request.end(); ++it) {
+      if (skipped(it.key())) continue;
+      body += dump(json(it.key()));
+      body += ':';
+      body += dump(it.value());
+      body += ',';
+    }
+  }
+  body += "\"model\":";
+  body += dump(json(model));
+  if (stream) {
+    json options = json::object();
+    if (request.is_object()) {
+      auto it = request.find("stream_options");
+      if (it != request.end() && it->is_object()) options = *it;  // a few small fields
+    }
+    options["include_usage"] = true;
+    body += ",\"stream\":true,\"stream_options\":";
+    body += dump(options);
+  }
+  body += '}';
+  return body;
+}
+
+openai_adapter::openai_adapter(const std::map<std::string, std::string>& extra_headers)
+    : extra_headers_(extra_headers.begin(), extra_headers.end()) {}
+
+encoded_request openai_adapter::encode(const json& request, const std::string& model,
+                                       const std::string& api_key, bool stream) const {
+  encoded_request out;
+  out.path = "/chat/completions";
+  out.headers = {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}};
+  out.headers.insert(out.headers.end(), extra_headers_.begin(), extra_headers_.end());
+  out.body = openai_request_body(request, model, stream);
+  return out;
+}
+
+std::variant<decoded_completion, std::string> openai_adapter::decode_response(
+    std::string_view body, const std::string& /*model*/) const {
+  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return std::string("upstream answer is not a JSON object");
+  // OpenRouter can answer 200 with an error envelope when the routed model fails.
+  if (parsed.contains("error")) {
+    error_body err = read_error_object(parsed);
+    return "upstream answered with an error: " + (err.message.empty() ? err.code : err.message);
+  }
+  auto choices = parsed.find("choices");
+  if (choices == parsed.end() || !choices->is_array() || choices->empty())
+    return std::string("upstream answer has no choices");
+  for (const auto& choice : *choices) {
+    if (!choice.is_object() || !choice.contains("message") || !choice["message"].is_object())
+      return std::string("upstream answer has a choice without a message");
+  }
+  decoded_completion out;
+  out.usage = read_openai_usage(parsed.value("usage", json()));
+  out.completion = std::move(parsed);
+  return out;
+}
+
+failure openai_adapter::classify(int status, std::string_view body) const {
+  error_body err = read_error_body(body);
+  failure f = status_failure(status, err);
+  if (status == 429 && (err.code == "insufficient_quota" || err.type == "insufficient_quota")) {
+    f.kind = failure_kind::out_of_credit;
+  } else if (status == 400 || status == 413 || status == 422) {
+    // Another target may take the prompt (a longer context) or know the model.
+    bool too_long = err.code == "context_length_exceeded" ||
+                    mentions(err.message, "maximum context length") ||
+                    mentions(err.message, "context_length_exceeded");
+    bool unknown_model = err.code == "model_not_found" ||
+                         mentions(err.message, "not a valid model");  // OpenRouter's wording
+    if (too_long || unknown_model) f.kind = failure_kind::target_unavailable;
+  }
+  return f;
+}
+
+std::unique_ptr<stream_decoder> openai_adapter::make_stream_decoder(const std::string& model,
+                                                                   const std::string& id,
+                                                                   std::int64_t created) const {
+  return make_stream_decoder(model, id, created, false);
+}
+
+std::unique_ptr<stream_decoder> openai_adapter::make_stream_decoder(const std::string& /*model*/,
+                                                                   const std::string& /*id*/,
+                                                                   std::int64_t /*created*/,
+                                                                   bool include_usage) const {
+  // OpenAI chunks carry their own id, created and model: relayed untouched.
+  return std::make_unique<openai_stream_decoder>(include_usage);
+}
+
+}  // namespace sb::providers

@@ -1,0 +1,162 @@
+// The OpenAI format: a relay. What it may change in the request, and that it
+// passes upstream chunks through untouched.
+#include <catch2/catch.hpp>
+
+#include "providers/adapter.hpp"
+#include "providers/openai_adapter.hpp"
+
+using nlohmann::json;
+using sb::providers::failure_kind;
+using sb::providers::openai_adapter;
+
+namespace {
+
+std::string header(const sb::providers::encoded_request& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return "<missing>";
+}
+
+const json client_request = json::parse(R"({
+  "model": "openai/gpt-4o-mini",
+  "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
+  "max_completion_tokens": 50, "temperature": 0.2, "stop": "END", "user": "alice", "seed": 7,
+  "response_format": {"type": "json_object"},
+  "stream": true, "stream_options": {"include_usage": false, "include_obfuscation": false},
+  "gateway_tools": ["refund_order"], "prompt": {"id": "support"}, "gateway": {"trace": true}
+})");
+
+}  // namespace
+
+TEST_CASE("openai: path, bearer auth and the provider's extra headers") {
+  sb::provider_config p;
+  p.id = "openai";
+  p.format = sb::wire_format::openai_chat;
+  p.extra_headers = {{"OpenAI-Organization", "org-abc"}};
+  auto a = sb::providers::make_adapter(p);
+  auto r = a->encode(client_request, "gpt-4o-mini", "sk-test", false);
+  CHECK(r.path == "/chat/completions");
+  CHECK(header(r, "Authorization") == "Bearer sk-test");
+  CHECK(header(r, "Content-Type") == "application/json");
+  CHECK(header(r, "OpenAI-Organization") == "org-abc");
+}
+
+TEST_CASE("openai: the body is the client's request with the target model and no gateway fields") {
+  openai_adapter a;
+  json body = json::parse(a.encode(client_request, "gpt-4o-mini", "k", false).body);
+  json expected = client_request;
+  for (const char* k : {"gateway_tools", "prompt", "gateway", "stream", "stream_options"}) expected.erase(k);
+  expected["model"] = "gpt-4o-mini";
+  CHECK(body == expected);
+}
+
+TEST_CASE("openai: streaming asks for usage and keeps the client's other stream options") {
+  openai_adapter a;
+  json body = json::parse(a.encode(client_request, "gpt-4o-mini", "k", true).body);
+  CHECK(body["stream"] == true);
+  CHECK(body["stream_options"] == json{{"include_usage", true}, {"include_obfuscation", false}});
+
+  json bare = {{"model", "x"}, {"messages", json::array()}};
+  json bare_body = json::parse(a.encode(bare, "m", "k", true).body);
+  CHECK(bare_body["stream_options"] == json{{"include_usage", true}});
+}
+
+TEST_CASE("openai: text that needs escaping survives the member-by-member body") {
+  openai_adapter a;
+  json request = {{"messages", {{{"role", "user"}, {"content", "quote \" backslash \\ newline \n ü 𝄞"}}}},
+                  {"we\"ird", 1}};
+  json body = json::parse(a.encode(request, "m\"odel", "k", false).body);
+  CHECK(body["messages"][0]["content"] == request["messages"][0]["content"]);
+  CHECK(body["we\"ird"] == 1);
+  CHECK(body["model"] == "m\"odel");
+}
+
+TEST_CASE("openai: stream chunks pass through as the provider sent them") {
+  openai_adapter a;
+  auto d = a.make_stream_decoder("gpt-4o-mini", "gw-id", 1, true);
+  const std::string raw =
+      R"({"id":"chatcmpl-9","object":"chat.completion.chunk","created":1727000001,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"Hi"},"logprobs":null,"finish_reason":null}],"usage":null})";
+  std::vector<json> out;
+  CHECK_FALSE(d->on_event({"", raw}, out).has_value());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0] == json::parse(raw));  // own id, created and model kept
+  CHECK_FALSE(d->done());
+  CHECK_FALSE(d->usage().reported);
+}
+
+TEST_CASE("openai: the usage-only chunk reaches only a client that asked for it") {
+  const std::string usage_chunk =
+      R"({"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})";
+  openai_adapter a;
+  for (bool include : {false, true}) {
+    auto d = a.make_stream_decoder("m", "id", 1, include);
+    std::vector<json> out;
+    d->on_event({"", usage_chunk}, out);
+    d->on_event({"", "[DONE]"}, out);
+    CHECK(out.size() == (include ? 1u : 0u));
+    CHECK(d->done());
+    CHECK(d->usage().reported);
+    CHECK(d->usage().prompt_tokens == 9);
+    CHECK(d->usage().completion_tokens == 3);
+  }
+  // The three-argument factory is the one without the usage chunk.
+  auto d = a.make_stream_decoder("m", "id", 1);
+  std::vector<json> out;
+  d->on_event({"", usage_chunk}, out);
+  CHECK(out.empty());
+}
+
+TEST_CASE("openai: errors inside the stream are failures") {
+  openai_adapter a;
+  std::vector<json> out;
+  SECTION("OpenRouter's mid-stream error chunk") {
+    auto d = a.make_stream_decoder("m", "id", 1);
+    auto f = d->on_event(
+        {"", R"({"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"anthropic/claude-3.5-sonnet","provider":"Anthropic","error":{"code":502,"message":"Provider disconnected"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]})"},
+        out);
+    REQUIRE(f);
+    CHECK(f->kind == failure_kind::server_error);
+    CHECK(f->message == "Provider disconnected");
+    CHECK(out.empty());
+  }
+  SECTION("a rate limit reported in the stream") {
+    auto d = a.make_stream_decoder("m", "id", 1);
+    auto f = d->on_event({"", R"({"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}})"}, out);
+    REQUIRE(f);
+    CHECK(f->kind == failure_kind::rate_limited);
+    CHECK(f->code == "rate_limit_exceeded");
+  }
+  SECTION("data that is not JSON") {
+    auto d = a.make_stream_decoder("m", "id", 1);
+    auto f = d->on_event({"", "{\"id\": \"chatcmpl-1\", \"choi"}, out);
+    REQUIRE(f);
+    CHECK(f->kind == failure_kind::server_error);
+  }
+  SECTION("empty data is no event") {
+    auto d = a.make_stream_decoder("m", "id", 1);
+    CHECK_FALSE(d->on_event({"", ""}, out).has_value());
+    CHECK(out.empty());
+  }
+}
+
+TEST_CASE("openai: a 200 that carries an error envelope is not a completion") {
+  openai_adapter a;
+  auto r = a.decode_response(R"({"error":{"message":"No endpoints found for x.","code":404}})", "m");
+  REQUIRE(std::holds_alternative<std::string>(r));
+  CHECK(std::get<std::string>(r).find("No endpoints found") != std::string::npos);
+}
+
+TEST_CASE("openai: classify details of OpenAI-compatible hosts") {
+  openai_adapter a;
+  CHECK(a.classify(400, R"({"error":{"message":"anthropic/claude-9 is not a valid model ID","code":400}})").kind ==
+        failure_kind::target_unavailable);
+  CHECK(a.classify(400, R"({"error":{"message":"This model's maximum context length is 65536 tokens. However, you requested 70000 tokens.","type":"invalid_request_error","param":null,"code":"invalid_request_error"}})").kind ==
+        failure_kind::target_unavailable);
+  auto quota = a.classify(429, R"({"error":{"message":"You exceeded your current quota.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}})");
+  CHECK(quota.kind == failure_kind::out_of_credit);
+  CHECK(quota.code == "insufficient_quota");
+  auto plain = a.classify(429, R"({"error":{"message":"Rate limit reached for gpt-4o-mini","type":"requests","param":null,"code":"rate_limit_exceeded"}})");
+  CHECK(plain.kind == failure_kind::rate_limited);
+  CHECK(plain.code == "rate_limit_exceeded");
+  CHECK(a.classify(408, "").kind == failure_kind::server_error);
+}
