@@ -1,0 +1,47 @@
+#pragma once
+// What every session reads and nobody changes while it runs: the config
+// snapshot, one adapter per provider, the shared upstream client, the
+// provider directory and the metrics.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "actors/provider_directory.hpp"
+#include "core/config.hpp"
+#include "providers/adapter.hpp"
+
+namespace sb {
+class gateway_metrics;
+}
+namespace sb::net {
+class upstream_client;
+}
+
+namespace sb::actors {
+
+struct provider_entry {
+  const provider_config* config = nullptr;
+  std::unique_ptr<providers::adapter> adapter;
+};
+
+struct gateway_context {
+  std::shared_ptr<const gateway_config> config;
+  std::map<std::string, provider_entry> providers;  // by provider id
+  provider_directory* directory = nullptr;
+  net::upstream_client* upstream = nullptr;
+  gateway_metrics* metrics = nullptr;
+
+  [[nodiscard]] const provider_entry* provider(const std::string& id) const {
+    auto i = providers.find(id);
+    return i == providers.end() ? nullptr : &i->second;
+  }
+};
+
+/// Builds the adapters for every configured provider of `cfg`.
+std::shared_ptr<gateway_context> make_gateway_context(std::shared_ptr<const gateway_config> cfg,
+                                                      provider_directory* directory,
+                                                      net::upstream_client* upstream,
+                                                      gateway_metrics* metrics);
+
+}  // namespace sb::actors

@@ -1,0 +1,172 @@
+#include "actors/provider_actor.hpp"
+
+#include <algorithm>
+
+#include "actors/key_actor.hpp"
+#include "metrics/gateway_metrics.hpp"
+
+namespace sb::actors {
+namespace {
+
+// How long an acquire waits for a key whose state is being recomputed after
+// a failure: the key actor answers within microseconds.
+constexpr auto update_pending_wait = std::chrono::milliseconds(2);
+
+struct slot {
+  key_actor actor;
+  key_snapshot view;     // the provider's copy of the key's last state
+  bool updating = false; // a failure was reported and the key has not answered yet
+};
+
+struct provider_actor_state {
+  provider_config cfg;
+  retry_config retry;
+  gateway_metrics* metrics = nullptr;
+  std::vector<slot> slots;
+  std::size_t next = 0;              // round-robin position
+  clock::time_point skip_until{};    // provider out of credit until then (402)
+  static inline const char* name = "provider";
+};
+
+using self_ptr = provider_actor::stateful_pointer<provider_actor_state>;
+
+void publish_key_state(provider_actor_state& st, const key_snapshot& s, clock::time_point now) {
+  if (!st.metrics) return;
+  auto state = now < st.skip_until && s.state != key_status::invalid ? "quota_exhausted"
+                                                                      : to_string(s.state);
+  st.metrics->key_state(st.cfg.id, s.id, state);
+}
+
+key_grant acquire(provider_actor_state& st, clock::time_point now) {
+  key_grant g;
+  if (now < st.skip_until) {
+    g.what = key_grant::kind::unavailable;
+    g.reason = "quota_exhausted";
+    return g;
+  }
+  auto n = st.slots.size();
+  std::optional<clock::time_point> soonest;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto idx = (st.next + i) % n;
+    auto& s = st.slots[idx];
+    if (s.view.state == key_status::invalid) continue;
+    auto ready = s.updating ? now + update_pending_wait : s.view.ready_at;
+    if (!s.updating && ready <= now) {
+      st.next = idx + 1;
+      g.what = key_grant::kind::leased;
+      g.slot = idx;
+      g.key_id = st.cfg.keys[idx].id;
+      g.secret = st.cfg.keys[idx].secret;
+      return g;
+    }
+    if (!soonest || ready < *soonest) soonest = ready;
+  }
+  if (!soonest) {
+    g.what = key_grant::kind::unavailable;
+    g.reason = "every key is invalid";
+    return g;
+  }
+  g.what = key_grant::kind::wait;
+  g.ready_at = *soonest;
+  return g;
+}
+
+key_actor start_key(self_ptr self, key_snapshot initial) {
+  auto k = spawn_key_actor(self->system(), std::move(initial), self->state.retry);
+  self->monitor(k);
+  return k;
+}
+
+provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config cfg,
+                                                  retry_config retry, gateway_metrics* metrics) {
+  auto& st = self->state;
+  st.retry = retry;
+  st.metrics = metrics;
+  for (auto& k : cfg.keys) {
+    key_snapshot s;
+    s.id = k.id;
+    s.provider = cfg.id;
+    st.slots.push_back(slot{start_key(self, s), s, false});
+    publish_key_state(st, s, clock::now());
+  }
+  st.cfg = std::move(cfg);
+
+  // Keys live and die with their provider.
+  self->attach_functor([=] {
+    for (auto& s : self->state.slots) caf::anon_send_exit(s.actor, caf::exit_reason::user_shutdown);
+  });
+  // Supervision: a key actor that dies is replaced by one that starts from
+  // what the provider last knew of it, so a crash loses no cooldown.
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& s : st.slots) {
+      if (s.actor.address() != dm.source) continue;
+      s.updating = false;
+      s.actor = start_key(self, s.view);
+    }
+  });
+
+  return {
+      [=](acquire_atom, const std::string&) { return acquire(self->state, clock::now()); },
+      [=](report_atom, attempt_report& r) {
+        auto& st = self->state;
+        if (r.slot >= st.slots.size()) return;
+        auto now = clock::now();
+        if (!r.ok && r.kind == providers::failure_kind::out_of_credit) {
+          st.skip_until = now + st.retry.quota_skip;
+          for (auto& s : st.slots) publish_key_state(st, s.view, now);
+        }
+        auto& s = st.slots[r.slot];
+        if (!r.ok && (r.kind == providers::failure_kind::auth_invalid ||
+                      r.kind == providers::failure_kind::rate_limited)) {
+          s.updating = true;  // not handed out until the key has taken this in
+        }
+        if (!r.ok && r.kind == providers::failure_kind::auth_invalid && st.metrics)
+          st.metrics->credential_error(st.cfg.id, s.view.id);
+        auto slot_index = r.slot;
+        auto key = s.actor;
+        self->request(key, caf::infinite, report_atom::value, std::move(r))
+            .then(
+                [=](key_snapshot& snap) {
+                  auto& st = self->state;
+                  auto& s = st.slots[slot_index];
+                  if (s.actor != key) return;  // answered by a key since replaced
+                  s.view = std::move(snap);
+                  s.updating = false;
+                  publish_key_state(st, s.view, clock::now());
+                },
+                [=](caf::error&) {
+                  // The key died mid-request; the down handler restarts it.
+                  self->state.slots[slot_index].updating = false;
+                });
+      },
+      [=](snapshot_atom) {
+        auto& st = self->state;
+        auto now = clock::now();
+        std::vector<key_snapshot> out;
+        for (auto& s : st.slots) {
+          auto snap = s.view;
+          if (snap.state != key_status::invalid) {
+            snap.state = snap.ready_at > now ? key_status::cooling : key_status::ready;
+            if (now < st.skip_until) snap.state = key_status::quota_exhausted;
+          }
+          out.push_back(std::move(snap));
+        }
+        return out;
+      },
+      [=](keys_atom) {
+        std::vector<key_actor> out;
+        for (auto& s : self->state.slots) out.push_back(s.actor);
+        return out;
+      },
+  };
+}
+
+}  // namespace
+
+provider_actor spawn_provider_actor(caf::actor_system& sys, provider_config provider,
+                                    retry_config retry, gateway_metrics* metrics) {
+  return sys.spawn(provider_actor_impl, std::move(provider), retry, metrics);
+}
+
+}  // namespace sb::actors

@@ -1,0 +1,535 @@
+#include "actors/session_actor.hpp"
+
+#include <random>
+
+#include "core/api_error.hpp"
+#include "metrics/gateway_metrics.hpp"
+#include "net/sse.hpp"
+#include "net/upstream_client.hpp"
+
+namespace sb::actors {
+namespace {
+
+using providers::failure;
+using providers::failure_kind;
+
+const char* outcome_name(failure_kind k) {
+  switch (k) {
+    case failure_kind::rate_limited: return "rate_limited";
+    case failure_kind::out_of_credit: return "out_of_credit";
+    case failure_kind::server_error: return "server_error";
+    case failure_kind::auth_invalid: return "auth_invalid";
+    case failure_kind::target_unavailable: return "target_unavailable";
+    case failure_kind::client_error: return "client_error";
+  }
+  return "server_error";
+}
+
+/// The attempt in flight: which target, which key, what has come back.
+struct attempt {
+  std::uint64_t call_id = 0;
+  std::shared_ptr<net::upstream_call> call;
+  std::size_t slot = 0;
+  std::string key_id;
+  clock::time_point started{};
+  int status = 0;
+  net::header_list headers;
+  std::string body;  // non-stream body, or an error body
+  // Streaming, once a 2xx head arrived:
+  net::sse_parser sse;
+  std::unique_ptr<providers::stream_decoder> decoder;
+};
+
+struct session_state {
+  std::shared_ptr<const gateway_context> ctx;
+  chat_job job;
+  std::shared_ptr<net::responder> out;
+
+  std::size_t target_index = 0;
+  int server_retries = 0;      // 5xx/network retries spent on the current target
+  int key_walk = 0;            // key rotations spent on the current target
+  std::chrono::milliseconds waited{0};  // time spent waiting for a ready key
+  std::uint64_t wake_generation = 0;    // tells a live timer from a stale one
+  std::uint64_t next_call_id = 1;
+  int attempts_made = 0;
+  nlohmann::json attempts = nlohmann::json::array();  // for all_providers_failed
+  attempt cur;
+
+  // Stream relay.
+  std::string message_id;
+  std::uint64_t seq = 0;
+  bool stream_started = false;  // head sent: no fall-through from here on
+  std::vector<nlohmann::json> held;  // role-only chunks held until real content
+  bool answered = false;
+
+  static inline const char* name = "session";
+
+  ~session_state() {
+    if (stream_started) ctx->metrics->stream_ended();
+    // A session that dies without answering (a bug, an exception) still
+    // answers: the client gets a 500 envelope, no other request is harmed.
+    if (answered || !out) return;
+    if (stream_started) {
+      out->write(net::sse_named_frame("", "error",
+                                      internal_error("The gateway failed mid-stream.").to_body()));
+      out->finish();
+    } else {
+      auto e = internal_error("The gateway failed while handling this request.");
+      out->respond(e.status, {{"content-type", "application/json"},
+                              {"x-request-id", job.request_id}}, e.to_body());
+    }
+  }
+};
+
+using self_ptr = caf::stateful_actor<session_state>*;
+
+void walk(self_ptr self);
+
+const target& current_target(session_state& st) { return st.job.targets[st.target_index]; }
+
+net::header_list response_headers(const session_state& st, const char* content_type) {
+  net::header_list h{{"content-type", content_type}, {"x-request-id", st.job.request_id}};
+  if (st.target_index < st.job.targets.size()) {
+    auto& t = st.job.targets[st.target_index];
+    h.emplace_back("x-gateway-provider", t.provider);
+    h.emplace_back("x-gateway-model", t.model);
+  }
+  h.emplace_back("x-gateway-attempts", std::to_string(st.attempts_made));
+  for (auto& kv : st.job.extra_headers) h.push_back(kv);
+  return h;
+}
+
+void answer_error(self_ptr self, const api_error& e, const nlohmann::json& extra = {}) {
+  auto& st = self->state;
+  st.answered = true;
+  auto h = response_headers(st, "application/json");
+  if (e.status != 200) {
+    // Provider and model headers name who answered; on a gateway error nobody did.
+    h.erase(std::remove_if(h.begin(), h.end(),
+                           [](auto& kv) {
+                             return kv.first == "x-gateway-provider" ||
+                                    kv.first == "x-gateway-model";
+                           }),
+            h.end());
+  }
+  st.out->respond(e.status, std::move(h), e.to_body(extra));
+  self->quit();
+}
+
+// --- moving along the cascade ---------------------------------------------
+
+void next_target(self_ptr self) {
+  auto& st = self->state;
+  ++st.target_index;
+  st.server_retries = 0;
+  st.key_walk = 0;
+  walk(self);
+}
+
+/// Out of credit, no key left: every remaining target of this provider is skipped.
+void next_provider(self_ptr self) {
+  auto& st = self->state;
+  auto provider = current_target(st).provider;
+  while (st.target_index < st.job.targets.size() && current_target(st).provider == provider)
+    ++st.target_index;
+  st.server_retries = 0;
+  st.key_walk = 0;
+  walk(self);
+}
+
+void wake_after(self_ptr self, std::chrono::milliseconds delay) {
+  auto gen = ++self->state.wake_generation;
+  self->delayed_send(self, delay, wake_atom::value, gen);
+}
+
+std::chrono::milliseconds server_backoff(const retry_config& r, int n) {
+  // Exponential with "equal jitter": half fixed, half random, so retries of
+  // many sessions after one outage do not arrive together.
+  auto full = std::min<std::int64_t>(r.backoff_max.count(),
+                                     r.backoff_base.count() * (std::int64_t{1} << std::min(n, 20)));
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<std::int64_t> d(0, full / 2);
+  return std::chrono::milliseconds(full / 2 + d(rng));
+}
+
+void record_attempt(session_state& st, int status, const std::string& error) {
+  auto& t = current_target(st);
+  st.attempts.push_back({{"provider", t.provider},
+                         {"model", t.model},
+                         {"key_id", st.cur.key_id.empty() ? nlohmann::json() : nlohmann::json(st.cur.key_id)},
+                         {"status", status == 0 ? nlohmann::json() : nlohmann::json(status)},
+                         {"error", error}});
+}
+
+void report(self_ptr self, int status, bool ok, failure_kind kind) {
+  auto& st = self->state;
+  auto& t = current_target(st);
+  auto handle = st.ctx->directory->find(t.provider);
+  if (!handle) return;
+  attempt_report r;
+  r.slot = st.cur.slot;
+  r.status = status;
+  r.ok = ok;
+  r.kind = kind;
+  r.headers = st.cur.headers;
+  self->send(*handle, report_atom::value, std::move(r));
+}
+
+/// SPEC section 5's table, applied to one failed attempt.
+void on_failure(self_ptr self, const failure& f) {
+  auto& st = self->state;
+  auto& t = current_target(st);
+  st.cur.call.reset();
+  st.ctx->metrics->upstream_attempt(t.provider, t.model, st.cur.key_id, outcome_name(f.kind));
+  st.ctx->metrics->upstream_latency(
+      t.provider, std::chrono::duration<double>(clock::now() - st.cur.started).count());
+  report(self, f.status, false, f.kind);
+  record_attempt(st, f.status, f.message.empty() ? outcome_name(f.kind) : f.message);
+
+  if (st.stream_started) {
+    // Content has reached the client: a retry would repeat it.
+    st.answered = true;
+    api_error e{502, "server_error", "upstream_error",
+                "The provider failed mid-stream: " + f.message, std::nullopt};
+    st.out->write(net::sse_named_frame("", "error", e.to_body()));
+    st.out->finish();
+    self->quit();
+    return;
+  }
+
+  auto& retry = st.ctx->config->retry;
+  auto key_budget = [&] {
+    auto* p = st.ctx->provider(t.provider);
+    return p ? 2 * static_cast<int>(p->config->keys.size()) : 0;
+  };
+  switch (f.kind) {
+    case failure_kind::rate_limited:
+    case failure_kind::auth_invalid:
+      // Same target, the provider's next ready key; its own budget so that a
+      // 429 storm never eats the 5xx retries or leaves healthy keys unused.
+      if (++st.key_walk <= key_budget()) return walk(self);
+      return next_provider(self);
+    case failure_kind::out_of_credit:
+      return next_provider(self);
+    case failure_kind::server_error:
+      if (st.server_retries < retry.server_error_retries) {
+        ++st.server_retries;
+        return wake_after(self, server_backoff(retry, st.server_retries - 1));
+      }
+      return next_target(self);
+    case failure_kind::target_unavailable:
+      return next_target(self);
+    case failure_kind::client_error: {
+      api_error e{f.status, "invalid_request_error", f.code.empty() ? "upstream_rejected" : f.code,
+                  f.message.empty() ? "The provider rejected the request." : f.message,
+                  std::nullopt};
+      return answer_error(self, e);
+    }
+  }
+}
+
+// --- relaying the answer --------------------------------------------------
+
+void meter_success(session_state& st, const providers::token_usage& u) {
+  auto& t = current_target(st);
+  auto* m = st.ctx->metrics;
+  m->upstream_attempt(t.provider, t.model, st.cur.key_id, "ok");
+  m->upstream_latency(t.provider, std::chrono::duration<double>(clock::now() - st.cur.started).count());
+  m->tokens(st.job.workspace, t.provider, t.model, u.prompt_tokens, u.completion_tokens);
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(wall_clock::now().time_since_epoch()).count();
+}
+
+void finish_whole(self_ptr self) {
+  auto& st = self->state;
+  auto& t = current_target(st);
+  auto decoded = st.ctx->provider(t.provider)->adapter->decode_response(st.cur.body, t.model);
+  if (auto* why = std::get_if<std::string>(&decoded)) {
+    return on_failure(self, failure{failure_kind::server_error, st.cur.status, "bad_response",
+                                    "unreadable answer from the provider: " + *why});
+  }
+  auto& d = std::get<providers::decoded_completion>(decoded);
+  if (d.completion.value("created", std::int64_t{0}) == 0) d.completion["created"] = unix_now();
+  st.cur.call.reset();
+  report(self, st.cur.status, true, failure_kind::server_error);
+  meter_success(st, d.usage);
+  st.answered = true;
+  st.out->respond(200, response_headers(st, "application/json"), d.completion.dump());
+  self->quit();
+}
+
+bool carries_content(const nlohmann::json& chunk) {
+  auto c = chunk.find("choices");
+  if (c == chunk.end() || !c->is_array() || c->empty()) return chunk.contains("usage");
+  auto& choice = (*c)[0];
+  auto f = choice.find("finish_reason");
+  if (f != choice.end() && !f->is_null()) return true;
+  auto d = choice.find("delta");
+  if (d == choice.end()) return false;
+  auto content = d->find("content");
+  if (content != d->end() && content->is_string() && !content->get_ref<const std::string&>().empty())
+    return true;
+  return d->contains("tool_calls") || d->contains("refusal");
+}
+
+void start_stream(self_ptr self) {
+  auto& st = self->state;
+  st.stream_started = true;
+  st.ctx->metrics->stream_started();
+  st.ctx->metrics->time_to_first_token(
+      current_target(st).provider,
+      std::chrono::duration<double>(clock::now() - st.job.started).count());
+  auto h = response_headers(st, "text/event-stream");
+  h.emplace_back("cache-control", "no-cache");
+  st.out->start_stream(200, std::move(h));
+}
+
+void relay_chunks(self_ptr self, std::vector<nlohmann::json>& chunks) {
+  auto& st = self->state;
+  std::string frames;
+  for (auto& chunk : chunks) {
+    if (!st.stream_started) {
+      if (!carries_content(chunk)) {
+        st.held.push_back(std::move(chunk));
+        continue;
+      }
+      start_stream(self);
+      for (auto& h : st.held)
+        frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), h.dump());
+      st.held.clear();
+    }
+    frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), chunk.dump());
+  }
+  if (!frames.empty()) st.out->write(std::move(frames));
+}
+
+void finish_stream(self_ptr self) {
+  auto& st = self->state;
+  auto usage = st.cur.decoder->usage();
+  st.cur.call.reset();
+  report(self, st.cur.status, true, failure_kind::server_error);
+  meter_success(st, usage);
+  if (!st.stream_started) {
+    // Nothing but role chunks came: still a valid (empty) answer.
+    start_stream(self);
+    std::string frames;
+    for (auto& h : st.held)
+      frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), h.dump());
+    if (!frames.empty()) st.out->write(std::move(frames));
+  }
+  st.answered = true;
+  st.out->write("data: [DONE]\n\n");
+  st.out->finish();
+  self->quit();
+}
+
+void on_upstream(self_ptr self, upstream_event& ev) {
+  auto& st = self->state;
+  if (ev.call != st.cur.call_id || !st.cur.call) return;  // a cancelled call's late news
+  auto& t = current_target(st);
+  auto& adapter = *st.ctx->provider(t.provider)->adapter;
+  switch (ev.what) {
+    case upstream_event::kind::head:
+      st.cur.status = ev.head.status;
+      st.cur.headers = std::move(ev.head.headers);
+      if (st.job.stream && st.cur.status / 100 == 2)
+        st.cur.decoder = adapter.make_stream_decoder(t.model, "chatcmpl-" + st.job.request_id.substr(4),
+                                                     unix_now(), st.job.include_usage);
+      return;
+    case upstream_event::kind::data: {
+      if (!st.cur.decoder) {
+        st.cur.body += ev.data;
+        return;
+      }
+      std::vector<sse_event> events;
+      st.cur.sse.feed(ev.data, events);
+      std::vector<nlohmann::json> chunks;
+      for (auto& e : events) {
+        if (auto f = st.cur.decoder->on_event(e, chunks)) {
+          relay_chunks(self, chunks);
+          st.cur.call->cancel();
+          return on_failure(self, *f);
+        }
+      }
+      relay_chunks(self, chunks);
+      return;
+    }
+    case upstream_event::kind::end:
+      if (st.cur.status / 100 != 2)
+        return on_failure(self, adapter.classify(st.cur.status, st.cur.body));
+      if (!st.cur.decoder) return finish_whole(self);
+      {
+        // Flush a last event that lacked its blank line.
+        std::vector<sse_event> events;
+        st.cur.sse.feed("\n\n", events);
+        std::vector<nlohmann::json> chunks;
+        for (auto& e : events) st.cur.decoder->on_event(e, chunks);
+        relay_chunks(self, chunks);
+      }
+      if (!st.cur.decoder->done())
+        return on_failure(self, failure{failure_kind::server_error, st.cur.status, "stream_truncated",
+                                        "the provider's stream ended early"});
+      return finish_stream(self);
+    case upstream_event::kind::error:
+      return on_failure(self, failure{failure_kind::server_error, 0, net::to_string(ev.error),
+                                      std::string(net::to_string(ev.error)) +
+                                          (ev.detail.empty() ? "" : ": " + ev.detail)});
+  }
+}
+
+void start_call(self_ptr self, const key_grant& g) {
+  auto& st = self->state;
+  auto& t = current_target(st);
+  auto* p = st.ctx->provider(t.provider);
+  auto enc = p->adapter->encode(st.job.body, t.model, g.secret, st.job.stream);
+
+  net::upstream_request req;
+  req.url = p->config->base_url + enc.path;
+  req.headers = std::move(enc.headers);
+  if (st.job.stream) req.headers.emplace_back("accept", "text/event-stream");
+  req.body = std::move(enc.body);
+  auto& to = st.ctx->config->timeouts;
+  req.timeouts = {to.connect, to.first_byte, to.total};
+
+  st.cur = attempt{};
+  st.cur.call_id = st.next_call_id++;
+  st.cur.slot = g.slot;
+  st.cur.key_id = g.key_id;
+  st.cur.started = clock::now();
+  ++st.attempts_made;
+
+  // The client's threads tell the session by message, never by touching it.
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto id = st.cur.call_id;
+  net::upstream_handlers h;
+  h.on_head = [me, id](net::upstream_head head) {
+    upstream_event e;
+    e.call = id;
+    e.what = upstream_event::kind::head;
+    e.head = std::move(head);
+    caf::anon_send(me, std::move(e));
+  };
+  h.on_data = [me, id](std::string data) {
+    upstream_event e;
+    e.call = id;
+    e.what = upstream_event::kind::data;
+    e.data = std::move(data);
+    caf::anon_send(me, std::move(e));
+  };
+  h.on_end = [me, id] {
+    upstream_event e;
+    e.call = id;
+    e.what = upstream_event::kind::end;
+    caf::anon_send(me, std::move(e));
+  };
+  h.on_error = [me, id](net::upstream_error err, std::string detail) {
+    upstream_event e;
+    e.call = id;
+    e.what = upstream_event::kind::error;
+    e.error = err;
+    e.detail = std::move(detail);
+    caf::anon_send(me, std::move(e));
+  };
+  st.cur.call = st.ctx->upstream->start(std::move(req), std::move(h));
+}
+
+/// Asks the current target's provider for a key and acts on the grant.
+void walk(self_ptr self) {
+  auto& st = self->state;
+  if (st.target_index >= st.job.targets.size()) {
+    api_error e{502, "server_error", "all_providers_failed",
+                "Every provider in the cascade failed; see `attempts` for each one's answer.",
+                std::nullopt};
+    return answer_error(self, e, {{"attempts", st.attempts}});
+  }
+  auto& t = current_target(st);
+  auto handle = st.ctx->directory->find(t.provider);
+  if (!handle || !st.ctx->provider(t.provider)) {
+    st.cur = attempt{};
+    record_attempt(st, 0, "provider not configured");
+    return next_provider(self);
+  }
+  self->request(*handle, std::chrono::seconds(5), acquire_atom::value, t.model)
+      .then(
+          [=](key_grant& g) {
+            auto& st = self->state;
+            switch (g.what) {
+              case key_grant::kind::leased:
+                return start_call(self, g);
+              case key_grant::kind::wait: {
+                auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 g.ready_at - clock::now()) + std::chrono::milliseconds(1);
+                if (st.waited + delay <= st.ctx->config->retry.max_wait_for_key) {
+                  st.waited += delay;
+                  return wake_after(self, delay);
+                }
+                st.cur = attempt{};
+                record_attempt(st, 0, "every key is cooling down");
+                return next_provider(self);
+              }
+              case key_grant::kind::unavailable:
+                st.cur = attempt{};
+                record_attempt(st, 0, g.reason);
+                return next_provider(self);
+            }
+          },
+          [=](caf::error&) {
+            auto& st = self->state;
+            st.cur = attempt{};
+            record_attempt(st, 0, "provider actor unavailable");
+            next_provider(self);
+          });
+}
+
+caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context> ctx, chat_job job,
+                           std::shared_ptr<net::responder> out) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.job = std::move(job);
+  st.out = std::move(out);
+  st.message_id = "msg_" + st.job.request_id.substr(st.job.request_id.find('_') + 1);
+
+  self->set_exception_handler([=](std::exception_ptr&) -> caf::error {
+    return caf::sec::runtime_error;  // the state's destructor answers 500
+  });
+
+  auto me = caf::actor_cast<caf::actor>(self);
+  st.out->on_client_gone([me] { caf::anon_send(me, gone_atom::value); });
+
+  if (st.job.targets.empty()) {
+    auto e = no_providers_configured();
+    answer_error(self, e);
+    return {};
+  }
+  walk(self);
+  return {
+      [=](upstream_event& ev) { on_upstream(self, ev); },
+      [=](wake_atom, std::uint64_t gen) {
+        if (gen == self->state.wake_generation) walk(self);
+      },
+      [=](gone_atom) {
+        // The client left: close what we started, then stop. No retry starts.
+        auto& st = self->state;
+        if (st.cur.call) {
+          st.cur.call->cancel();
+          st.cur.call.reset();
+          st.ctx->metrics->upstream_cancelled();
+          auto& t = current_target(st);
+          st.ctx->metrics->upstream_attempt(t.provider, t.model, st.cur.key_id, "cancelled");
+        }
+        st.answered = true;  // nobody is left to answer
+        self->quit();
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_session(caf::actor_system& sys, std::shared_ptr<const gateway_context> ctx,
+                         chat_job job, std::shared_ptr<net::responder> out) {
+  return sys.spawn(session_impl, std::move(ctx), std::move(job), std::move(out));
+}
+
+}  // namespace sb::actors

@@ -1,0 +1,37 @@
+#pragma once
+// One actor per client chat request. It walks the request's targets through
+// SPEC section 5's table, relays the answer (whole or streamed) to the
+// client's responder, and owns everything it starts: when the client goes
+// away it closes the upstream call, cancels its timers and stops.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/gateway_context.hpp"
+#include "actors/messages.hpp"
+#include "core/target.hpp"
+#include "net/http_server.hpp"
+
+namespace sb::actors {
+
+/// A validated chat request, ready for the cascade.
+struct chat_job {
+  std::string request_id;
+  nlohmann::json body;      // the client's OpenAI request, gateway-only fields removed
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage as the client asked
+  std::vector<target> targets;
+  std::string workspace;
+  std::string user;
+  net::header_list extra_headers;  // added to the response (e.g. quota, prompt)
+  clock::time_point started = clock::now();
+};
+
+/// Spawns the session; it answers on `out` and stops by itself.
+caf::actor spawn_session(caf::actor_system& sys, std::shared_ptr<const gateway_context> ctx,
+                         chat_job job, std::shared_ptr<net::responder> out);
+
+}  // namespace sb::actors

@@ -1,0 +1,113 @@
+// POST /v1/chat/completions: authenticate, validate, pick the targets, and
+// hand the request to a fresh session actor. Returns at once; the session
+// answers on the responder.
+
+#include <set>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/session_actor.hpp"
+#include "app/observed_responder.hpp"
+#include "app/routes.hpp"
+#include "core/request_id.hpp"
+#include "core/target.hpp"
+#include "core/workspace_auth.hpp"
+
+namespace sb {
+namespace {
+
+/// The checks OpenAI itself makes before any model runs, so that a wrong
+/// request costs no upstream call. Returns the first problem found.
+std::optional<api_error> validate(const nlohmann::json& body) {
+  if (!body.is_object()) return invalid_request("The request body must be a JSON object.");
+  auto model = body.find("model");
+  if (model == body.end() || !model->is_string() || model->get_ref<const std::string&>().empty())
+    return invalid_request("`model` is required and must be a non-empty string.", "model");
+  auto messages = body.find("messages");
+  if (messages == body.end() || !messages->is_array() || messages->empty())
+    return invalid_request("`messages` is required and must be a non-empty array.", "messages");
+  for (std::size_t i = 0; i < messages->size(); ++i) {
+    auto& m = (*messages)[i];
+    auto param = "messages[" + std::to_string(i) + "]";
+    if (!m.is_object()) return invalid_request(param + " must be an object.", param);
+    auto role = m.find("role");
+    if (role == m.end() || !role->is_string())
+      return invalid_request(param + ".role is required and must be a string.", param + ".role");
+    static const std::set<std::string> roles{"system", "developer", "user", "assistant", "tool", "function"};
+    if (!roles.count(role->get<std::string>()))
+      return invalid_request(param + ".role must be one of system, developer, user, assistant, tool.",
+                             param + ".role");
+  }
+  if (auto s = body.find("stream"); s != body.end() && !s->is_boolean() && !s->is_null())
+    return invalid_request("`stream` must be a boolean.", "stream");
+  if (auto s = body.find("stream_options"); s != body.end() && !s->is_object() && !s->is_null())
+    return invalid_request("`stream_options` must be an object.", "stream_options");
+  for (const char* k : {"max_tokens", "max_completion_tokens"}) {
+    auto v = body.find(k);
+    if (v != body.end() && !v->is_null() && (!v->is_number_integer() || v->get<std::int64_t>() < 1))
+      return invalid_request(std::string("`") + k + "` must be a positive integer.", k);
+  }
+  if (auto t = body.find("temperature"); t != body.end() && !t->is_null() &&
+                                         (!t->is_number() || t->get<double>() < 0 || t->get<double>() > 2))
+    return invalid_request("`temperature` must be a number between 0 and 2.", "temperature");
+  if (auto s = body.find("stop"); s != body.end() && !s->is_null() && !s->is_string() && !s->is_array())
+    return invalid_request("`stop` must be a string or an array of strings.", "stop");
+  if (auto t = body.find("tools"); t != body.end() && !t->is_null() && !t->is_array())
+    return invalid_request("`tools` must be an array.", "tools");
+  // Prompt templates (SPEC 8) and registry tools (SPEC 9) are not served by
+  // this build: refusing them is better than forwarding them to a provider.
+  for (const char* k : {"prompt", "gateway_tools"})
+    if (body.contains(k))
+      return invalid_request(std::string("`") + k + "` is not supported by this gateway yet.", k,
+                             "unsupported_parameter");
+  return std::nullopt;
+}
+
+std::string end_user(const nlohmann::json& body, const net::http_request& req) {
+  if (auto u = body.find("user"); u != body.end() && u->is_string() && !u->get_ref<const std::string&>().empty())
+    return u->get<std::string>();
+  if (auto h = req.header("x-user-id"); h && !h->empty()) return std::string(*h);
+  return "anonymous";
+}
+
+}  // namespace
+
+void handle_chat_completions(const app_context& app, net::http_request& req,
+                             std::shared_ptr<observed_responder> out) {
+  auto request_id = new_request_id();
+  const auto& cfg = *app.gateway->config;
+
+  auto who = authenticate(cfg, req.header("authorization"));
+  if (auto* e = std::get_if<api_error>(&who)) return respond_error(*out, *e, request_id);
+  const auto* workspace = std::get<const workspace_config*>(who);
+  out->set_workspace(workspace->id);
+
+  auto body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded())
+    return respond_error(*out,
+                         invalid_request("We could not parse the JSON body of your request: it is "
+                                         "not valid JSON.", std::nullopt, "invalid_json"),
+                         request_id);
+  if (auto e = validate(body)) return respond_error(*out, *e, request_id);
+
+  if (cfg.providers.empty()) return respond_error(*out, no_providers_configured(), request_id);
+
+  auto fallback = req.header("x-gateway-fallback");
+  auto selected = select_targets(cfg, body["model"].get<std::string>(),
+                                 !(fallback && *fallback == "none"));
+  if (auto* e = std::get_if<api_error>(&selected)) return respond_error(*out, *e, request_id);
+
+  actors::chat_job job;
+  job.request_id = std::move(request_id);
+  job.stream = body.value("stream", false);
+  if (auto so = body.find("stream_options"); so != body.end() && so->is_object())
+    job.include_usage = so->value("include_usage", false);
+  job.targets = std::move(std::get<std::vector<target>>(selected));
+  job.workspace = workspace->id;
+  job.user = end_user(body, req);
+  job.body = std::move(body);
+  actors::spawn_session(*app.system, app.gateway, std::move(job), std::move(out));
+}
+
+}  // namespace sb

@@ -1,0 +1,134 @@
+#include "app/gateway.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <caf/all.hpp>
+
+#include "actors/gateway_context.hpp"
+#include "actors/provider_supervisor.hpp"
+#include "app/routes.hpp"
+#include "core/log.hpp"
+#include "metrics/gateway_metrics.hpp"
+#include "net/http_server.hpp"
+#include "net/upstream_client.hpp"
+
+namespace sb {
+
+namespace asio = boost::asio;
+
+struct gateway::impl {
+  // Declared first so that it is destroyed last: late callbacks from actors
+  // may still post to it while the actor system shuts down.
+  asio::io_context ioc;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+
+  std::shared_ptr<const gateway_config> cfg;
+  gateway_options opts;
+  gateway_metrics metrics;
+  actors::provider_directory directory;
+  caf::actor_system_config caf_cfg;
+  std::unique_ptr<caf::actor_system> system;
+  std::unique_ptr<net::upstream_client> upstream;
+  std::unique_ptr<net::http_server> server;
+  caf::actor supervisor;
+  app_context app;
+  std::uint16_t port = 0;
+
+  std::mutex mutex;
+  std::condition_variable stopped_cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  impl(gateway_config c, gateway_options o) : cfg(std::make_shared<gateway_config>(std::move(c))), opts(std::move(o)) {
+    caf_cfg.set("scheduler.max-threads", opts.actor_threads);
+    caf_cfg.set("logger.console", caf::atom("none"));
+    system = std::make_unique<caf::actor_system>(caf_cfg);
+  }
+};
+
+gateway::gateway(gateway_config cfg, gateway_options opts)
+    : impl_(std::make_unique<impl>(std::move(cfg), std::move(opts))) {}
+
+gateway::~gateway() { drain_and_stop(); }
+
+std::string gateway::start() {
+  auto& d = *impl_;
+  d.work.emplace(d.ioc.get_executor());
+  net::upstream_client_options uo;
+  uo.ca_file = d.opts.upstream_ca_file;
+  d.upstream = std::make_unique<net::upstream_client>(d.ioc, uo);
+  d.supervisor = actors::spawn_provider_supervisor(*d.system, *d.cfg, &d.directory, &d.metrics);
+
+  d.app.system = d.system.get();
+  d.app.gateway = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
+
+  auto& lim = d.cfg->limits;
+  net::http_server_options so;
+  so.host = d.cfg->listen_host;
+  so.port = d.cfg->listen_port;
+  so.max_body_bytes = lim.max_body_bytes;
+  so.max_header_bytes = lim.max_header_bytes;
+  so.read_timeout = lim.read_timeout;
+  so.idle_timeout = lim.idle_timeout;
+  auto app = &d.app;
+  d.server = std::make_unique<net::http_server>(
+      d.ioc, so, [app](net::http_request req, std::shared_ptr<net::responder> out) {
+        route(*app, std::move(req), std::move(out));
+      });
+  auto [port, err] = d.server->listen();
+  if (!err.empty()) return err;
+  d.port = port;
+  for (std::size_t i = 0; i < d.opts.io_threads; ++i) d.threads.emplace_back([&d] { d.ioc.run(); });
+  return {};
+}
+
+std::uint16_t gateway::port() const { return impl_->port; }
+
+void gateway::drain_and_stop() {
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.mutex);
+    if (d.stopping) return;
+    d.stopping = true;
+  }
+  using namespace std::chrono_literals;
+  if (d.server) {
+    d.server->stop_accepting();
+    auto deadline = std::chrono::steady_clock::now() + d.cfg->limits.drain;
+    while (d.server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    if (auto left = d.server->in_flight())
+      log::warn("drain: " + std::to_string(left) + " request(s) still in flight after the drain "
+                "window; closing them");
+    d.server->close_all();
+  }
+  if (d.supervisor) caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
+  // Sessions cut off by close_all() learn it through the I/O threads: keep
+  // those running until every actor has stopped, so ~actor_system cannot hang.
+  auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (d.system->registry().running() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  d.work.reset();
+  d.ioc.stop();
+  for (auto& t : d.threads)
+    if (t.joinable()) t.join();
+  {
+    std::lock_guard lock(d.mutex);
+    d.stopped = true;
+  }
+  d.stopped_cv.notify_all();
+}
+
+void gateway::wait() {
+  auto& d = *impl_;
+  std::unique_lock lock(d.mutex);
+  d.stopped_cv.wait(lock, [&] { return d.stopped; });
+}
+
+}  // namespace sb

@@ -1,0 +1,42 @@
+#pragma once
+// The running gateway: I/O threads, the actor system, the front door, the
+// providers. main() builds one from a config and runs it until SIGTERM;
+// integration tests build one in-process on a free port.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/config.hpp"
+
+namespace sb {
+
+struct gateway_options {
+  std::size_t io_threads = 2;
+  std::size_t actor_threads = 2;
+  std::string upstream_ca_file;  // extra CA bundle for upstream TLS (tests)
+};
+
+class gateway {
+ public:
+  gateway(gateway_config cfg, gateway_options opts = {});
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  /// Binds and starts serving on background threads. Returns an error text,
+  /// empty on success.
+  std::string start();
+  [[nodiscard]] std::uint16_t port() const;
+  /// Stops accepting, waits up to limits.drain for in-flight requests, then
+  /// closes everything. Idempotent.
+  void drain_and_stop();
+  /// Blocks until drain_and_stop() finished (main's SIGTERM path).
+  void wait();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sb

@@ -1,0 +1,82 @@
+#include "app/routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "app/observed_responder.hpp"
+#include "core/workspace_auth.hpp"
+#include "metrics/gateway_metrics.hpp"
+
+namespace sb {
+
+void respond_json(net::responder& out, int status, std::string body, const std::string& request_id) {
+  net::header_list h{{"content-type", "application/json"}};
+  if (!request_id.empty()) h.emplace_back("x-request-id", request_id);
+  out.respond(status, std::move(h), std::move(body));
+}
+
+void respond_error(net::responder& out, const api_error& e, const std::string& request_id) {
+  respond_json(out, e.status, e.to_body(), request_id);
+}
+
+namespace {
+
+bool admin_allowed(const app_context& app, net::http_request& req, net::responder& out) {
+  auto auth = req.header("authorization");
+  std::string_view token;
+  if (auth && auth->substr(0, 7) == "Bearer ") token = auth->substr(7);
+  if (token.empty()) {
+    respond_error(out, unauthorized("The admin API needs `Authorization: Bearer <GATEWAY_ADMIN_TOKEN>`."));
+    return false;
+  }
+  if (!is_admin(*app.gateway->config, token)) {
+    respond_error(out, forbidden("This token may not use the admin API."));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void route(const app_context& app, net::http_request req, std::shared_ptr<net::responder> out) {
+  const auto& path = req.path;
+  auto only = [&](const char* method) {
+    if (req.method == method) return true;
+    respond_error(*out, method_not_allowed(req.method, path));
+    return false;
+  };
+
+  if (path == "/v1/chat/completions") {
+    if (!only("POST")) return;
+    auto observed = std::make_shared<observed_responder>(out, app.gateway->metrics);
+    return handle_chat_completions(app, req, std::move(observed));
+  }
+  if (path == "/v1/models") {
+    if (only("GET")) handle_models(app, req, out);
+    return;
+  }
+  if (path == "/healthz") {
+    if (only("GET")) respond_json(*out, 200, R"({"status":"ok"})");
+    return;
+  }
+  if (path == "/readyz") {
+    if (!only("GET")) return;
+    if (!app.ready || app.ready())
+      respond_json(*out, 200, R"({"status":"ready"})");
+    else
+      respond_json(*out, 503, R"({"status":"not_ready"})");
+    return;
+  }
+  if (path == "/metrics") {
+    if (!only("GET")) return;
+    out->respond(200, {{"content-type", "text/plain; version=0.0.4; charset=utf-8"}},
+                 app.gateway->metrics->serialize());
+    return;
+  }
+  if (path == "/admin/keys") {
+    if (only("GET") && admin_allowed(app, req, *out)) handle_admin_keys(app, req, out);
+    return;
+  }
+  respond_error(*out, not_found_route(req.method, path));
+}
+
+}  // namespace sb

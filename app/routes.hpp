@@ -1,0 +1,42 @@
+#pragma once
+// The HTTP surface of SPEC section 4: which path and method go to which
+// endpoint. Endpoints live one per file beside this one.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/gateway_context.hpp"
+#include "core/api_error.hpp"
+#include "net/http_server.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace sb {
+
+/// What every endpoint may use. Lives as long as the gateway.
+struct app_context {
+  caf::actor_system* system = nullptr;
+  std::shared_ptr<const actors::gateway_context> gateway;
+  std::function<bool()> ready;  // stores reachable
+};
+
+void route(const app_context& app, net::http_request req, std::shared_ptr<net::responder> out);
+
+// The endpoints.
+class observed_responder;
+void handle_chat_completions(const app_context& app, net::http_request& req,
+                             std::shared_ptr<observed_responder> out);
+void handle_models(const app_context& app, net::http_request& req,
+                   std::shared_ptr<net::responder> out);
+void handle_admin_keys(const app_context& app, net::http_request& req,
+                       std::shared_ptr<net::responder> out);
+
+/// Answers an api_error in the envelope (with x-request-id when given).
+void respond_error(net::responder& out, const api_error& e, const std::string& request_id = {});
+void respond_json(net::responder& out, int status, std::string body,
+                  const std::string& request_id = {});
+
+}  // namespace sb

@@ -1,0 +1,135 @@
+#include "metrics/gateway_metrics.hpp"
+
+#include <array>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace sb {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// Latencies of an LLM gateway span milliseconds (errors, cache hits) to
+// minutes (long generations): buckets wide enough for both.
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120};
+  return b;
+}
+
+constexpr std::array<const char*, 4> key_states{"ready", "cooling", "invalid", "quota_exhausted"};
+
+}  // namespace
+
+struct gateway_metrics::impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+
+  prometheus::Family<prometheus::Counter>& requests =
+      BuildCounter().Name("switchboard_requests_total")
+          .Help("Client requests answered, by workspace and HTTP status.").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& request_duration =
+      BuildHistogram().Name("switchboard_request_duration_seconds")
+          .Help("Time from a client request's arrival to its last byte.").Register(*registry);
+  prometheus::Histogram& request_duration_all = request_duration.Add({}, latency_buckets());
+  prometheus::Family<prometheus::Counter>& attempts =
+      BuildCounter().Name("switchboard_upstream_attempts_total")
+          .Help("Upstream calls, by provider, model, key and outcome.").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& upstream_latency_f =
+      BuildHistogram().Name("switchboard_upstream_latency_seconds")
+          .Help("Duration of upstream calls, by provider.").Register(*registry);
+  prometheus::Family<prometheus::Histogram>& ttft =
+      BuildHistogram().Name("switchboard_time_to_first_token_seconds")
+          .Help("Time from a streamed request's arrival to its first content chunk.")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& tokens_f =
+      BuildCounter().Name("switchboard_tokens_total")
+          .Help("Tokens metered, by workspace, provider, model and kind (prompt|completion).")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& cost_f =
+      BuildCounter().Name("switchboard_cost_usd_total")
+          .Help("Estimated cost in US dollars, by workspace and provider.").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& key_state_f =
+      BuildGauge().Name("switchboard_key_state")
+          .Help("1 for the state each API key is in, 0 for the others.").Register(*registry);
+  prometheus::Family<prometheus::Counter>& credential_errors =
+      BuildCounter().Name("switchboard_credential_errors_total")
+          .Help("Upstream 401/403 answers that marked a key invalid.").Register(*registry);
+  prometheus::Family<prometheus::Counter>& quota_rejections =
+      BuildCounter().Name("switchboard_quota_rejections_total")
+          .Help("Requests refused because the workspace's monthly cap was reached.")
+          .Register(*registry);
+  prometheus::Gauge& active_streams =
+      BuildGauge().Name("switchboard_active_streams")
+          .Help("Streamed responses in progress.").Register(*registry).Add({});
+  prometheus::Counter& cancellations =
+      BuildCounter().Name("switchboard_upstream_cancellations_total")
+          .Help("Upstream calls closed because the client went away.").Register(*registry).Add({});
+};
+
+gateway_metrics::gateway_metrics() : impl_(std::make_unique<impl>()) {}
+gateway_metrics::~gateway_metrics() = default;
+
+void gateway_metrics::request_finished(const std::string& workspace, int status, double seconds) {
+  impl_->requests.Add({{"workspace", workspace}, {"status", std::to_string(status)}}).Increment();
+  impl_->request_duration_all.Observe(seconds);
+}
+
+void gateway_metrics::upstream_attempt(const std::string& provider, const std::string& model,
+                                       const std::string& key_id, const std::string& outcome) {
+  impl_->attempts
+      .Add({{"provider", provider}, {"model", model}, {"key_id", key_id}, {"outcome", outcome}})
+      .Increment();
+}
+
+void gateway_metrics::upstream_latency(const std::string& provider, double seconds) {
+  impl_->upstream_latency_f.Add({{"provider", provider}}, latency_buckets()).Observe(seconds);
+}
+
+void gateway_metrics::time_to_first_token(const std::string& provider, double seconds) {
+  impl_->ttft.Add({{"provider", provider}}, latency_buckets()).Observe(seconds);
+}
+
+void gateway_metrics::tokens(const std::string& workspace, const std::string& provider,
+                             const std::string& model, std::int64_t prompt,
+                             std::int64_t completion) {
+  prometheus::Labels l{{"workspace", workspace}, {"provider", provider}, {"model", model}};
+  l["kind"] = "prompt";
+  impl_->tokens_f.Add(l).Increment(static_cast<double>(prompt));
+  l["kind"] = "completion";
+  impl_->tokens_f.Add(l).Increment(static_cast<double>(completion));
+}
+
+void gateway_metrics::cost(const std::string& workspace, const std::string& provider, double usd) {
+  impl_->cost_f.Add({{"workspace", workspace}, {"provider", provider}}).Increment(usd);
+}
+
+void gateway_metrics::key_state(const std::string& provider, const std::string& key_id,
+                                const std::string& state) {
+  for (const char* s : key_states)
+    impl_->key_state_f.Add({{"provider", provider}, {"key_id", key_id}, {"state", s}})
+        .Set(state == s ? 1.0 : 0.0);
+}
+
+void gateway_metrics::credential_error(const std::string& provider, const std::string& key_id) {
+  impl_->credential_errors.Add({{"provider", provider}, {"key_id", key_id}}).Increment();
+}
+
+void gateway_metrics::quota_rejection(const std::string& workspace) {
+  impl_->quota_rejections.Add({{"workspace", workspace}}).Increment();
+}
+
+void gateway_metrics::stream_started() { impl_->active_streams.Increment(); }
+void gateway_metrics::stream_ended() { impl_->active_streams.Decrement(); }
+void gateway_metrics::upstream_cancelled() { impl_->cancellations.Increment(); }
+
+std::string gateway_metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+}  // namespace sb

@@ -1,0 +1,46 @@
+#pragma once
+// The gateway's Prometheus metrics (SPEC section 10), named once. Callers see
+// verbs, not prometheus-cpp types; every method is thread-safe.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace sb {
+
+class gateway_metrics {
+ public:
+  gateway_metrics();
+  ~gateway_metrics();
+  gateway_metrics(const gateway_metrics&) = delete;
+  gateway_metrics& operator=(const gateway_metrics&) = delete;
+
+  /// A client request answered (status is the HTTP status, or 499 when the
+  /// client left first).
+  void request_finished(const std::string& workspace, int status, double seconds);
+  /// One upstream attempt and how it ended: ok, rate_limited, out_of_credit,
+  /// server_error, auth_invalid, target_unavailable, client_error, network, cancelled.
+  void upstream_attempt(const std::string& provider, const std::string& model,
+                        const std::string& key_id, const std::string& outcome);
+  void upstream_latency(const std::string& provider, double seconds);
+  void time_to_first_token(const std::string& provider, double seconds);
+  void tokens(const std::string& workspace, const std::string& provider,
+              const std::string& model, std::int64_t prompt, std::int64_t completion);
+  void cost(const std::string& workspace, const std::string& provider, double usd);
+  /// Sets the key's one-hot state gauge: 1 for `state`, 0 for the others.
+  void key_state(const std::string& provider, const std::string& key_id, const std::string& state);
+  void credential_error(const std::string& provider, const std::string& key_id);
+  void quota_rejection(const std::string& workspace);
+  void stream_started();
+  void stream_ended();
+  void upstream_cancelled();
+
+  /// The text exposition format 0.0.4 of every metric.
+  [[nodiscard]] std::string serialize() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace sb
