@@ -18,11 +18,13 @@ class sse_parser {
   void feed(std::string_view bytes, std::vector<sse_event>& out);
 
  private:
-  std::string line_;
+  std::string line_;  // the part of a line split across feed() calls
   sse_event current_;
-  bool has_data_ = false;
-  bool last_was_cr_ = false;
+  bool has_data_ = false;     // a "data" line was seen, even an empty one
+  bool last_was_cr_ = false;  // so a CRLF split across two feeds ends one line
+  bool at_stream_start_ = true;  // a UTF-8 BOM may open the stream
   void end_line(std::vector<sse_event>& out);
+  void process_line(std::string_view line, std::vector<sse_event>& out);
 };
 
 /// "id: <id>\ndata: <data>\n\n" (id omitted when empty).

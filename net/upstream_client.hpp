@@ -65,6 +65,9 @@ struct upstream_handlers {
 /// A call in flight. cancel() is thread-safe and idempotent: it closes the
 /// socket at once (the connection is not returned to the pool) and no handler
 /// runs after it except, possibly, one on_error(cancelled).
+/// In practice: a call not yet ended gets exactly one on_error(cancelled); a
+/// handler already running on an I/O thread when cancel() is called may
+/// still finish. Dropping the handle does not cancel the call.
 class upstream_call {
  public:
   virtual ~upstream_call() = default;
@@ -75,8 +78,28 @@ struct upstream_client_options {
   std::string ca_file;              // extra CA bundle (tests); empty = system store only
   std::size_t max_idle_per_origin = 32;
   std::chrono::milliseconds idle_expiry{30000};  // pooled connections older than this are closed
+  // A whole (non text/event-stream) response body larger than this fails
+  // with protocol_error: a runaway upstream must not exhaust memory. Streams
+  // have no limit; their pieces are passed on, not kept.
+  std::size_t max_response_body = std::size_t{64} << 20;
 };
 
+/// Requests: Host (from the URL), Content-Length and "Connection: keep-alive"
+/// are set here; the caller's other headers go out as given (its Host,
+/// Content-Length and Transfer-Encoding are dropped: they could only
+/// disagree). A malformed URL fails the call with resolve_failed.
+///
+/// Pooling: a connection goes back to the pool only when its response was
+/// read to the end and the server did not say close. A pooled connection
+/// that proves dead (write fails, or EOF before any response byte) is
+/// replaced by a fresh one once, without the caller noticing.
+///
+/// Lifetime: the io_context must outlive the client and every call. The
+/// client may be destroyed at any time, also while calls are in flight and
+/// the io_context runs: calls share the pool's state, finish normally, and
+/// their connections are then closed instead of pooled. Calls still pending
+/// in a stopped io_context are released when it is destroyed. While idle
+/// connections exist, an expiry timer is pending on the io_context.
 class upstream_client {
  public:
   upstream_client(boost::asio::io_context& ioc, upstream_client_options opts = {});

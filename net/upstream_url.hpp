@@ -1,0 +1,28 @@
+#pragma once
+// An upstream URL taken apart into what a connection and a request need.
+// Internal to net/: the client's public header speaks in plain strings.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sb::net {
+
+struct upstream_url {
+  bool tls = false;
+  std::string host;         // for DNS, SNI and certificate checks: no brackets, decoded
+  std::uint16_t port = 0;   // always set, defaulted from the scheme
+  std::string host_header;  // what goes in Host: the port only when not the default
+  std::string target;       // path and query as sent, at least "/"
+  bool host_is_ip = false;  // IP literals get no SNI (RFC 6066)
+
+  /// "https://host:port": connections are pooled per origin.
+  [[nodiscard]] std::string origin() const;
+};
+
+/// Parses an absolute http(s) URL. On failure returns nothing and says why
+/// in `error`; userinfo is refused so that no secret rides in a URL.
+std::optional<upstream_url> parse_upstream_url(std::string_view text, std::string& error);
+
+}  // namespace sb::net
