@@ -9,6 +9,7 @@ packages=(
   libhiredis-dev nlohmann-json3-dev catch2 prometheus-cpp-dev
   libssl-dev openssl ca-certificates libsqlite3-dev sqlite3 libpq-dev
   redis-server postgresql prometheus curl
+  json-schema-test-suite  # the official JSON Schema tests run by tests/tools
 )
 # The machine image ships Node.js (with npm) from its own source; Debian's npm
 # conflicts with it, so Debian's is only a fallback where no node exists.
