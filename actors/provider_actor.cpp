@@ -25,6 +25,8 @@ struct provider_actor_state {
   std::vector<slot> slots;
   std::size_t next = 0;              // round-robin position
   clock::time_point skip_until{};    // provider out of credit until then (402)
+  // The live key actors, shared with the exit hook: the state is gone by then.
+  std::shared_ptr<std::vector<key_actor>> live = std::make_shared<std::vector<key_actor>>();
   static inline const char* name = "provider";
 };
 
@@ -92,8 +94,9 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
   st.cfg = std::move(cfg);
 
   // Keys live and die with their provider.
-  self->attach_functor([=] {
-    for (auto& s : self->state.slots) caf::anon_send_exit(s.actor, caf::exit_reason::user_shutdown);
+  for (auto& s : st.slots) st.live->push_back(s.actor);
+  self->attach_functor([live = st.live] {
+    for (auto& k : *live) caf::anon_send_exit(k, caf::exit_reason::user_shutdown);
   });
   // Supervision: a key actor that dies is replaced by one that starts from
   // what the provider last knew of it, so a crash loses no cooldown.
@@ -102,7 +105,9 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
     for (auto& s : st.slots) {
       if (s.actor.address() != dm.source) continue;
       s.updating = false;
+      auto old = s.actor;
       s.actor = start_key(self, s.view);
+      std::replace(st.live->begin(), st.live->end(), old, s.actor);
     }
   });
 
