@@ -1,0 +1,109 @@
+#include "actors/ledger_actor.hpp"
+
+namespace sb::actors {
+namespace {
+
+using cluster::ledger_batcher;
+
+struct ledger_state {
+  std::shared_ptr<ledger_batcher> batcher;
+  bool tick_pending = false;
+  static inline const char* name = "ledger";
+};
+
+ledger_stats stats_of(const ledger_batcher& b) {
+  const auto& c = b.counters();
+  return {c.buffered.load(), c.written.load(), c.dropped.load(), c.failed_flushes.load(),
+          b.last_error()};
+}
+
+ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_state> self,
+                                        std::shared_ptr<ledger_batcher> batcher,
+                                        std::chrono::milliseconds drain_timeout) {
+  self->state.batcher = batcher;
+  // The exit request (SIGTERM's path) is an ordinary message, behind the
+  // rows sent before it: drain, then stop, so whoever waits for our end
+  // (monitor, wait_for) sees the rows written.
+  self->set_exit_handler([self, batcher, drain_timeout](caf::exit_msg& msg) {
+    batcher->drain(ledger_batcher::clock::now() + drain_timeout);
+    self->quit(msg.reason);
+  });
+  // Backstop for any other end (an error, the system going down). Owns the
+  // batcher, so it does not depend on the state's lifetime.
+  self->attach_functor([batcher, drain_timeout](const caf::error&) {
+    if (batcher->buffered() > 0) batcher->drain(ledger_batcher::clock::now() + drain_timeout);
+  });
+
+  auto arm = [self] {
+    auto& st = self->state;
+    if (st.tick_pending || st.batcher->buffered() == 0) return;
+    st.tick_pending = true;
+    self->delayed_send(self, st.batcher->next_delay(ledger_batcher::clock::now()), tick_atom::value);
+  };
+  auto take = [self, arm](std::vector<cluster::usage_row> rows) {
+    auto& b = *self->state.batcher;
+    b.add(std::move(rows));
+    auto now = ledger_batcher::clock::now();
+    if (b.batch_full() && b.due(now)) b.flush(now);
+    arm();
+  };
+  return {
+      [take](append_atom, cluster::usage_row& row) {
+        std::vector<cluster::usage_row> one;
+        one.push_back(std::move(row));
+        take(std::move(one));
+      },
+      [take](append_atom, std::vector<cluster::usage_row>& rows) { take(std::move(rows)); },
+      [self, arm](tick_atom) {
+        self->state.tick_pending = false;
+        auto& b = *self->state.batcher;
+        auto now = ledger_batcher::clock::now();
+        if (b.due(now)) b.flush(now);
+        arm();
+      },
+      [self, arm](flush_atom) {
+        // An explicit flush ignores the backoff: the caller wants it now.
+        auto& b = *self->state.batcher;
+        b.flush(ledger_batcher::clock::now());
+        arm();
+        return stats_of(b);
+      },
+      [self](stats_atom) { return stats_of(*self->state.batcher); },
+      [self, arm](aggregate_atom, const std::string& workspace, const std::string& period) {
+        auto& b = *self->state.batcher;
+        b.flush(ledger_batcher::clock::now());  // read our own writes
+        arm();
+        usage_summary_reply reply;
+        auto sum = b.store().aggregate(workspace, period);
+        if (sum) reply.summary = std::move(*sum);
+        else reply.error = sum.error();
+        return reply;
+      },
+      [self, arm](events_atom, const std::string& workspace, const std::string& period) {
+        auto& b = *self->state.batcher;
+        b.flush(ledger_batcher::clock::now());
+        arm();
+        usage_events_reply reply;
+        auto rows = b.store().events(workspace, period);
+        if (rows) reply.rows = std::move(*rows);
+        else reply.error = rows.error();
+        return reply;
+      },
+      [self](health_atom) {
+        auto& store = self->state.batcher->store();
+        return store_health{store.ping(), store.backend()};
+      },
+  };
+}
+
+}  // namespace
+
+ledger_actor spawn_ledger_actor(caf::actor_system& sys, std::shared_ptr<cluster::ledger_store> store,
+                                ledger_actor_options options,
+                                std::shared_ptr<cluster::ledger_counters> counters) {
+  auto batcher = std::make_shared<ledger_batcher>(std::move(store), options.batching,
+                                                  std::move(counters));
+  return sys.spawn<caf::detached>(ledger_impl, batcher, options.drain_timeout);
+}
+
+}  // namespace sb::actors

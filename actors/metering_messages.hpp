@@ -1,0 +1,142 @@
+#pragma once
+// Messages and typed interfaces of the two metering actors, the ledger and
+// the quota. Kept apart from actors/messages.hpp until the session wiring
+// merges them; CAF 0.17 spelling (atom_constant, replies_to<...>::with<...>).
+//
+// Everything stays on one node (cluster state goes through Redis and the
+// database, not the middleman), so the types are declared local-only.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "cluster/ledger_store.hpp"
+#include "cluster/quota_store.hpp"
+#include "cluster/store_error.hpp"
+#include "cluster/usage_row.hpp"
+
+namespace sb::actors {
+
+// --- atoms ---------------------------------------------------------------
+using append_atom = caf::atom_constant<caf::atom("append")>;        // usage rows to write
+using flush_atom = caf::atom_constant<caf::atom("flush")>;          // write what waits, now
+using stats_atom = caf::atom_constant<caf::atom("stats")>;          // counters
+using aggregate_atom = caf::atom_constant<caf::atom("aggregate")>;  // GET /v1/usage
+using events_atom = caf::atom_constant<caf::atom("events")>;        // GET /v1/usage/events
+using health_atom = caf::atom_constant<caf::atom("health")>;        // GET /readyz
+using reserve_atom = caf::atom_constant<caf::atom("reserve")>;      // before the upstream call
+using settle_atom = caf::atom_constant<caf::atom("settle")>;        // after it
+using usage_atom = caf::atom_constant<caf::atom("usage")>;          // a quota counter
+using tick_atom = caf::atom_constant<caf::atom("tick")>;            // an actor's own timer
+
+// --- ledger --------------------------------------------------------------
+
+struct ledger_stats {
+  std::uint64_t buffered = 0;        // rows waiting for the database
+  std::uint64_t written = 0;         // rows committed since start
+  std::uint64_t dropped = 0;         // rows lost (backlog full / shutdown with the DB down)
+  std::uint64_t failed_flushes = 0;  // flushes the database refused
+  std::string last_error;            // empty while the database takes writes
+};
+
+/// GET /v1/usage: the month's sums, or why not (bad_input: a bad period ->
+/// 400; unavailable -> 503).
+struct usage_summary_reply {
+  std::optional<cluster::store_error> error;
+  cluster::usage_summary summary;
+};
+
+/// GET /v1/usage/events: the month's rows, or why not.
+struct usage_events_reply {
+  std::optional<cluster::store_error> error;
+  std::vector<cluster::usage_row> rows;
+};
+
+/// GET /readyz: nullopt error = reachable.
+struct store_health {
+  std::optional<cluster::store_error> error;
+  std::string backend;  // "sqlite", "postgresql", "local", "redis"
+};
+
+/// One per node. Writes usage rows in batches off the scheduler's threads
+/// (a detached actor); reads flush first, so a node reads its own writes.
+using ledger_actor = caf::typed_actor<
+    // One row per upstream call (SPEC section 6). Fire and forget.
+    caf::reacts_to<append_atom, cluster::usage_row>,
+    caf::reacts_to<append_atom, std::vector<cluster::usage_row>>,
+    // Writes everything waiting now; answers the counters after.
+    caf::replies_to<flush_atom>::with<ledger_stats>,
+    caf::replies_to<stats_atom>::with<ledger_stats>,
+    // (workspace, period "YYYY-MM")
+    caf::replies_to<aggregate_atom, std::string, std::string>::with<usage_summary_reply>,
+    caf::replies_to<events_atom, std::string, std::string>::with<usage_events_reply>,
+    caf::replies_to<health_atom>::with<store_health>,
+    // Internal: the flush timer.
+    caf::reacts_to<tick_atom>>;
+
+// --- quota ---------------------------------------------------------------
+
+/// What a request asks to reserve before its first upstream call.
+struct quota_request {
+  std::string workspace;
+  std::string period;            // "YYYY-MM"; empty = the current UTC month
+  cluster::quota_amount amount;  // tokens: prompt estimate + max_tokens (else the default
+                                 // reservation); cost_micros: those tokens priced (0 = none)
+  cluster::quota_caps caps;      // the workspace's caps; none = not metered, always admitted
+};
+
+enum class quota_verdict : std::uint8_t {
+  admitted,     // go ahead; settle `decision.reservation` afterwards
+  refused,      // 402 workspace_cap_reached (decision says which cap, usage, remaining)
+  unavailable,  // the quota store cannot be reached: 503, no upstream call (ADR-0009)
+};
+
+struct quota_answer {
+  quota_verdict verdict = quota_verdict::unavailable;
+  std::string period;                 // the period counted in ("YYYY-MM")
+  cluster::quota_decision decision;   // used, remaining_*, refused_by, reservation
+  std::string error;                  // for unavailable
+  /// An unmetered workspace (no caps): nothing was counted, settle is a no-op.
+  [[nodiscard]] bool metered() const { return !decision.reservation.workspace.empty(); }
+};
+
+/// The answer to settle: applied now, or kept to retry (Redis down).
+struct settle_answer {
+  bool applied = false;
+  std::uint64_t pending = 0;  // settles waiting for the store
+};
+
+struct quota_usage_reply {
+  std::optional<cluster::store_error> error;
+  cluster::quota_amount used;
+};
+
+/// One per node. Reserve-then-settle against the workspace's monthly caps;
+/// the store calls block (Redis), so it is a detached actor.
+using quota_actor = caf::typed_actor<
+    caf::replies_to<reserve_atom, quota_request>::with<quota_answer>,
+    // (the answer's reservation, the real usage). Safe to fire and forget.
+    caf::replies_to<settle_atom, cluster::quota_reservation, cluster::quota_amount>::with<settle_answer>,
+    // (workspace, period): what the counter holds (GET /v1/usage remaining_tokens).
+    caf::replies_to<usage_atom, std::string, std::string>::with<quota_usage_reply>,
+    caf::replies_to<health_atom>::with<store_health>,
+    // Internal: retries settles that failed while the store was down.
+    caf::reacts_to<tick_atom>>;
+
+}  // namespace sb::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::usage_row)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sb::cluster::usage_row>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::quota_reservation)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::quota_amount)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::ledger_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::usage_summary_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::usage_events_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::store_health)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::settle_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_usage_reply)

@@ -1,0 +1,79 @@
+#include "cluster/ledger_schema.hpp"
+
+#include "cluster/billing_period.hpp"
+
+namespace sb::cluster {
+
+const char* const schema_migrations_ddl =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at_ms BIGINT NOT NULL)";
+
+const std::vector<ledger_migration>& ledger_migrations() {
+  static const std::vector<ledger_migration> all = {
+      {1, "usage_events",
+       // ts_ms, not a SQL date: the two engines disagree on date types, and
+       // periods are computed as [start_ms, end_ms) by billing_period.
+       // cost_estimate_usd is an estimate: a double is enough; exact money
+       // for caps lives in the quota store as integer micro-dollars.
+       "CREATE TABLE usage_events ("
+       " ts_ms BIGINT NOT NULL,"
+       " request_id TEXT NOT NULL,"
+       " user_id TEXT NOT NULL,"
+       " workspace_id TEXT NOT NULL,"
+       " provider TEXT NOT NULL,"
+       " model TEXT NOT NULL,"
+       " prompt_tokens BIGINT NOT NULL,"
+       " completion_tokens BIGINT NOT NULL,"
+       " latency_ms BIGINT NOT NULL,"
+       " cost_estimate_usd DOUBLE PRECISION NOT NULL,"
+       " status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'cancelled')),"
+       " prompt_id TEXT NOT NULL DEFAULT '',"
+       " prompt_version INTEGER NOT NULL DEFAULT 0,"
+       " attempt INTEGER NOT NULL,"
+       " estimated SMALLINT NOT NULL DEFAULT 0,"
+       " PRIMARY KEY (request_id, attempt));"
+       "CREATE INDEX usage_events_workspace_ts ON usage_events (workspace_id, ts_ms)"},
+  };
+  return all;
+}
+
+store_status apply_ledger_migrations(const migration_session& db) {
+  if (auto e = db.exec(schema_migrations_ddl)) return e;
+  for (const auto& m : ledger_migrations()) {
+    auto before = db.current_version();
+    if (!before) return before.error();
+    if (*before >= m.version) continue;
+    if (auto e = db.exec(db.begin_sql)) return e;
+    // Another node may have applied it while we waited for the lock.
+    auto now = db.current_version();
+    if (!now) {
+      db.exec("ROLLBACK");
+      return now.error();
+    }
+    if (*now >= m.version) {
+      db.exec("ROLLBACK");
+      continue;
+    }
+    if (auto e = db.exec(m.sql)) {
+      db.exec("ROLLBACK");
+      return make_store_error(e->code, "migration " + std::to_string(m.version) + " (" + m.name +
+                                           "): " + e->message);
+    }
+    // Names are compile-time constants of ours: no quoting issue.
+    if (auto e = db.exec("INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (" +
+                         std::to_string(m.version) + ", '" + m.name + "', " +
+                         std::to_string(now_ms()) + ")")) {
+      db.exec("ROLLBACK");
+      return e;
+    }
+    if (auto e = db.exec("COMMIT")) {
+      db.exec("ROLLBACK");
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace sb::cluster

@@ -1,0 +1,228 @@
+#include "cluster/sqlite_ledger_store.hpp"
+
+#include <sqlite3.h>
+
+#include "cluster/billing_period.hpp"
+#include "cluster/ledger_schema.hpp"
+
+namespace sb::cluster {
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+/// Finalizes a statement on every path out of a function.
+struct statement {
+  sqlite3_stmt* s = nullptr;
+  ~statement() { sqlite3_finalize(s); }
+};
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  auto p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p)) : std::string();
+}
+
+}  // namespace
+
+store_result<std::unique_ptr<sqlite_ledger_store>> sqlite_ledger_store::open(
+    const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return make_store_error(store_errc::unavailable, "sqlite open " + path + ": " + msg);
+  }
+  std::unique_ptr<sqlite_ledger_store> store(new sqlite_ledger_store(db));
+  sqlite3_busy_timeout(db, busy_timeout_ms);
+  // WAL: the usage endpoints read while the ledger actor writes. NORMAL sync
+  // is durable across a process crash (the WAL is on disk); only an OS crash
+  // can lose the last transactions.
+  if (auto e = store->exec("PRAGMA journal_mode=WAL")) return *e;
+  if (auto e = store->exec("PRAGMA synchronous=NORMAL")) return *e;
+  return store;
+}
+
+sqlite_ledger_store::~sqlite_ledger_store() { sqlite3_close_v2(db_); }
+
+store_error sqlite_ledger_store::last_error(const std::string& what) const {
+  int code = sqlite3_errcode(db_);
+  auto kind = (code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_IOERR ||
+               code == SQLITE_CANTOPEN || code == SQLITE_FULL)
+                  ? store_errc::unavailable
+                  : store_errc::query_failed;
+  return make_store_error(kind, what + ": " + sqlite3_errmsg(db_));
+}
+
+store_status sqlite_ledger_store::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    auto e = last_error("sqlite");
+    sqlite3_free(err);
+    return e;
+  }
+  return std::nullopt;
+}
+
+store_status sqlite_ledger_store::migrate() {
+  migration_session s;
+  s.exec = [this](const std::string& sql) { return exec(sql); };
+  s.current_version = [this]() -> store_result<int> {
+    statement st;
+    if (sqlite3_prepare_v2(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
+                           &st.s, nullptr) != SQLITE_OK)
+      return last_error("schema version");
+    if (sqlite3_step(st.s) != SQLITE_ROW) return last_error("schema version");
+    return sqlite3_column_int(st.s, 0);
+  };
+  s.begin_sql = "BEGIN IMMEDIATE";  // takes the write lock now: migrators queue
+  return apply_ledger_migrations(s);
+}
+
+store_status sqlite_ledger_store::append(const std::vector<usage_row>& rows) {
+  if (rows.empty()) return std::nullopt;
+  if (auto e = exec("BEGIN IMMEDIATE")) return e;
+  statement st;
+  const char* sql =
+      "INSERT INTO usage_events (ts_ms, request_id, user_id, workspace_id, provider, model,"
+      " prompt_tokens, completion_tokens, latency_ms, cost_estimate_usd, status, prompt_id,"
+      " prompt_version, attempt, estimated)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+      " ON CONFLICT (request_id, attempt) DO NOTHING";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
+    auto e = last_error("prepare insert");
+    exec("ROLLBACK");
+    return e;
+  }
+  for (const auto& r : rows) {
+    sqlite3_reset(st.s);
+    sqlite3_clear_bindings(st.s);
+    sqlite3_bind_int64(st.s, 1, r.timestamp_ms);
+    bind_text(st.s, 2, r.request_id);
+    bind_text(st.s, 3, r.user_id);
+    bind_text(st.s, 4, r.workspace_id);
+    bind_text(st.s, 5, r.provider);
+    bind_text(st.s, 6, r.model);
+    sqlite3_bind_int64(st.s, 7, r.prompt_tokens);
+    sqlite3_bind_int64(st.s, 8, r.completion_tokens);
+    sqlite3_bind_int64(st.s, 9, r.latency_ms);
+    sqlite3_bind_double(st.s, 10, r.cost_estimate_usd);
+    sqlite3_bind_text(st.s, 11, to_string(r.status), -1, SQLITE_STATIC);
+    bind_text(st.s, 12, r.prompt_id);
+    sqlite3_bind_int(st.s, 13, r.prompt_version);
+    sqlite3_bind_int(st.s, 14, r.attempt);
+    sqlite3_bind_int(st.s, 15, r.estimated ? 1 : 0);
+    if (sqlite3_step(st.s) != SQLITE_DONE) {
+      auto e = last_error("insert usage row");
+      exec("ROLLBACK");
+      return e;
+    }
+  }
+  if (auto e = exec("COMMIT")) {
+    exec("ROLLBACK");
+    return e;
+  }
+  return std::nullopt;
+}
+
+store_result<usage_summary> sqlite_ledger_store::aggregate(const std::string& workspace,
+                                                           const std::string& period) {
+  auto b = parse_period(period);
+  if (!b) return make_store_error(store_errc::bad_input, "period must be YYYY-MM: " + period);
+  usage_summary sum;
+  sum.workspace = workspace;
+  sum.period = period;
+  statement st;
+  const char* sql =
+      "SELECT provider, model, COUNT(DISTINCT request_id), COUNT(*),"
+      " COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
+      " COALESCE(SUM(cost_estimate_usd), 0)"
+      " FROM usage_events WHERE workspace_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
+      " GROUP BY provider, model ORDER BY provider, model";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK)
+    return last_error("aggregate");
+  bind_text(st.s, 1, workspace);
+  sqlite3_bind_int64(st.s, 2, b->start_ms);
+  sqlite3_bind_int64(st.s, 3, b->end_ms);
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    model_usage m;
+    m.provider = column_text(st.s, 0);
+    m.model = column_text(st.s, 1);
+    m.requests = sqlite3_column_int64(st.s, 2);
+    m.upstream_calls = sqlite3_column_int64(st.s, 3);
+    m.prompt_tokens = sqlite3_column_int64(st.s, 4);
+    m.completion_tokens = sqlite3_column_int64(st.s, 5);
+    m.total_tokens = m.prompt_tokens + m.completion_tokens;
+    m.cost_estimate_usd = sqlite3_column_double(st.s, 6);
+    sum.upstream_calls += m.upstream_calls;
+    sum.prompt_tokens += m.prompt_tokens;
+    sum.completion_tokens += m.completion_tokens;
+    sum.cost_estimate_usd += m.cost_estimate_usd;
+    sum.by_model.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return last_error("aggregate");
+  sum.total_tokens = sum.prompt_tokens + sum.completion_tokens;
+  // One request may have tried several models: count it once overall.
+  statement rq;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT COUNT(DISTINCT request_id) FROM usage_events"
+                         " WHERE workspace_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3",
+                         -1, &rq.s, nullptr) != SQLITE_OK)
+    return last_error("aggregate requests");
+  bind_text(rq.s, 1, workspace);
+  sqlite3_bind_int64(rq.s, 2, b->start_ms);
+  sqlite3_bind_int64(rq.s, 3, b->end_ms);
+  if (sqlite3_step(rq.s) != SQLITE_ROW) return last_error("aggregate requests");
+  sum.requests = sqlite3_column_int64(rq.s, 0);
+  return sum;
+}
+
+store_result<std::vector<usage_row>> sqlite_ledger_store::events(const std::string& workspace,
+                                                                 const std::string& period) {
+  auto b = parse_period(period);
+  if (!b) return make_store_error(store_errc::bad_input, "period must be YYYY-MM: " + period);
+  statement st;
+  const char* sql =
+      "SELECT ts_ms, request_id, user_id, workspace_id, provider, model, prompt_tokens,"
+      " completion_tokens, latency_ms, cost_estimate_usd, status, prompt_id, prompt_version,"
+      " attempt, estimated FROM usage_events"
+      " WHERE workspace_id = ?1 AND ts_ms >= ?2 AND ts_ms < ?3"
+      " ORDER BY ts_ms, request_id, attempt";
+  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) return last_error("events");
+  bind_text(st.s, 1, workspace);
+  sqlite3_bind_int64(st.s, 2, b->start_ms);
+  sqlite3_bind_int64(st.s, 3, b->end_ms);
+  std::vector<usage_row> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    usage_row r;
+    r.timestamp_ms = sqlite3_column_int64(st.s, 0);
+    r.request_id = column_text(st.s, 1);
+    r.user_id = column_text(st.s, 2);
+    r.workspace_id = column_text(st.s, 3);
+    r.provider = column_text(st.s, 4);
+    r.model = column_text(st.s, 5);
+    r.prompt_tokens = sqlite3_column_int64(st.s, 6);
+    r.completion_tokens = sqlite3_column_int64(st.s, 7);
+    r.latency_ms = sqlite3_column_int64(st.s, 8);
+    r.cost_estimate_usd = sqlite3_column_double(st.s, 9);
+    r.status = parse_usage_status(column_text(st.s, 10)).value_or(usage_status::error);
+    r.prompt_id = column_text(st.s, 11);
+    r.prompt_version = sqlite3_column_int(st.s, 12);
+    r.attempt = sqlite3_column_int(st.s, 13);
+    r.estimated = sqlite3_column_int(st.s, 14) != 0;
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return last_error("events");
+  return out;
+}
+
+store_status sqlite_ledger_store::ping() { return exec("SELECT 1"); }
+
+}  // namespace sb::cluster
