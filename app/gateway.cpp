@@ -63,6 +63,13 @@ std::string gateway::start() {
   net::upstream_client_options uo;
   uo.ca_file = d.opts.upstream_ca_file;
   d.upstream = std::make_unique<net::upstream_client>(d.ioc, uo);
+  std::vector<std::string> provider_ids;
+  for (auto& p : d.cfg->providers) {
+    provider_ids.push_back(p.id);
+    for (auto& k : p.keys) d.metrics.declare_key(p.id, k.id);
+  }
+  if (d.cfg->open_mode()) d.metrics.declare_workspace("default", provider_ids);
+  for (auto& ws : d.cfg->workspaces) d.metrics.declare_workspace(ws.id, provider_ids);
   d.supervisor = actors::spawn_provider_supervisor(*d.system, *d.cfg, &d.directory, &d.metrics);
 
   d.app.system = d.system.get();

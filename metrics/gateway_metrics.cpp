@@ -75,6 +75,17 @@ struct gateway_metrics::impl {
 gateway_metrics::gateway_metrics() : impl_(std::make_unique<impl>()) {}
 gateway_metrics::~gateway_metrics() = default;
 
+void gateway_metrics::declare_key(const std::string& provider, const std::string& key_id) {
+  key_state(provider, key_id, "ready");
+  impl_->credential_errors.Add({{"provider", provider}, {"key_id", key_id}});
+}
+
+void gateway_metrics::declare_workspace(const std::string& workspace,
+                                        const std::vector<std::string>& providers) {
+  impl_->quota_rejections.Add({{"workspace", workspace}});
+  for (auto& p : providers) impl_->cost_f.Add({{"workspace", workspace}, {"provider", p}});
+}
+
 void gateway_metrics::request_finished(const std::string& workspace, int status, double seconds) {
   impl_->requests.Add({{"workspace", workspace}, {"status", std::to_string(status)}}).Increment();
   impl_->request_duration_all.Observe(seconds);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace sb {
 
@@ -14,6 +15,11 @@ class gateway_metrics {
   ~gateway_metrics();
   gateway_metrics(const gateway_metrics&) = delete;
   gateway_metrics& operator=(const gateway_metrics&) = delete;
+
+  /// Creates the zero-valued series of a configured key and workspace, so
+  /// that dashboards and alerts see them before the first event.
+  void declare_key(const std::string& provider, const std::string& key_id);
+  void declare_workspace(const std::string& workspace, const std::vector<std::string>& providers);
 
   /// A client request answered (status is the HTTP status, or 499 when the
   /// client left first).

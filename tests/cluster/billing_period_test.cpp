@@ -11,7 +11,7 @@ TEST_CASE("period_of names the UTC calendar month", "[billing_period]") {
   CHECK(period_of(1709164800000) == "2024-02");  // 2024-02-29, leap day
 }
 
-TEST_CASE("parse_period gives [first ms, next period's first ms)", "[billing_period]") {
+TEST_CASE("parse_period gives the first ms of the period and of the next one", "[billing_period]") {
   auto b = parse_period("2024-12");
   REQUIRE(b);
   CHECK(b->start_ms == 1733011200000);
