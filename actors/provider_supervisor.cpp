@@ -12,6 +12,10 @@ struct supervisor_state {
   provider_directory* directory = nullptr;
   gateway_metrics* metrics = nullptr;
   std::map<caf::actor_addr, std::size_t> watched;  // provider actor -> index in providers
+  // The live providers by index, shared with the exit hook: the state (and
+  // maybe the directory) is gone by the time it runs.
+  std::shared_ptr<std::map<std::size_t, provider_actor>> live =
+      std::make_shared<std::map<std::size_t, provider_actor>>();
   static inline const char* name = "provider_supervisor";
 };
 
@@ -20,6 +24,7 @@ void start(caf::stateful_actor<supervisor_state>* self, std::size_t i) {
   auto a = spawn_provider_actor(self->system(), st.providers[i], st.retry, st.metrics);
   self->monitor(a);
   st.watched[a.address()] = i;
+  (*st.live)[i] = a;
   st.directory->set(st.providers[i].id, a);
 }
 
@@ -43,8 +48,8 @@ caf::behavior supervisor_impl(caf::stateful_actor<supervisor_state>* self, gatew
   });
   // Monitors, not links: a provider's death is a restart, never ours. When
   // we stop, the providers stop with us.
-  self->attach_functor([=] {
-    for (auto& [id, a] : directory->all()) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  self->attach_functor([live = st.live] {
+    for (auto& [i, a] : *live) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   });
   return {[](caf::get_atom) { return true; }};
 }
