@@ -27,6 +27,8 @@ struct chat_job {
   std::string workspace;
   std::string user;
   net::header_list extra_headers;  // added to the response (e.g. quota, prompt)
+  std::string prompt_id;           // the rendered prompt, for the usage rows
+  int prompt_version = 0;          // 0 = no prompt
   clock::time_point started = clock::now();
 };
 

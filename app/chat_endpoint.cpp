@@ -13,6 +13,8 @@
 #include "core/request_id.hpp"
 #include "core/target.hpp"
 #include "core/workspace_auth.hpp"
+#include "prompts/prompt_error.hpp"
+#include "prompts/prompt_library.hpp"
 
 namespace sb {
 namespace {
@@ -55,12 +57,18 @@ std::optional<api_error> validate(const nlohmann::json& body) {
     return invalid_request("`stop` must be a string or an array of strings.", "stop");
   if (auto t = body.find("tools"); t != body.end() && !t->is_null() && !t->is_array())
     return invalid_request("`tools` must be an array.", "tools");
-  // Prompt templates (SPEC 8) and registry tools (SPEC 9) are not served by
-  // this build: refusing them is better than forwarding them to a provider.
-  for (const char* k : {"prompt", "gateway_tools"})
-    if (body.contains(k))
-      return invalid_request(std::string("`") + k + "` is not supported by this gateway yet.", k,
-                             "unsupported_parameter");
+  if (auto p = body.find("prompt"); p != body.end()) {
+    if (!p->is_object() || !p->contains("id") || !(*p)["id"].is_string())
+      return invalid_request("`prompt` must be an object with a string `id` (and optional `version` "
+                             "and `variables`).", "prompt");
+    if (auto v = p->find("variables"); v != p->end() && !v->is_object() && !v->is_null())
+      return invalid_request("`prompt.variables` must be an object.", "prompt.variables");
+  }
+  // Registry tools (SPEC 9) run through the tool loop, which this build does
+  // not have yet: refusing them is better than forwarding them to a provider.
+  if (body.contains("gateway_tools"))
+    return invalid_request("`gateway_tools` is not supported by this gateway yet.", "gateway_tools",
+                           "unsupported_parameter");
   return std::nullopt;
 }
 
@@ -99,13 +107,29 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
   if (auto* e = std::get_if<api_error>(&selected)) return respond_error(*out, *e, request_id);
 
   actors::chat_job job;
+  auto user = end_user(body, req);
+  if (auto p = body.find("prompt"); p != body.end()) {
+    // The rendered version becomes the first system message (SPEC 8).
+    auto version = prompts::parse_requested_version(p->value("version", nlohmann::json()));
+    if (!version) return respond_error(*out, prompts::to_api_error(version.error()), request_id);
+    auto rendered = app.prompts->get()->render((*p)["id"].get<std::string>(), user, version.value(),
+                                               p->value("variables", nlohmann::json::object()));
+    if (!rendered) return respond_error(*out, prompts::to_api_error(rendered.error()), request_id);
+    auto& r = rendered.value();
+    auto& messages = body["messages"];
+    messages.insert(messages.begin(), nlohmann::json{{"role", "system"}, {"content", r.text}});
+    body.erase("prompt");
+    job.prompt_id = r.name;
+    job.prompt_version = r.version;
+    job.extra_headers.emplace_back("x-gateway-prompt", r.header_value());
+  }
   job.request_id = std::move(request_id);
   job.stream = body.value("stream", false);
   if (auto so = body.find("stream_options"); so != body.end() && so->is_object())
     job.include_usage = so->value("include_usage", false);
   job.targets = std::move(std::get<std::vector<target>>(selected));
   job.workspace = workspace->id;
-  job.user = end_user(body, req);
+  job.user = std::move(user);
   job.body = std::move(body);
   actors::spawn_session(*app.system, app.gateway, std::move(job), std::move(out));
 }

@@ -38,6 +38,8 @@ struct gateway::impl {
   std::unique_ptr<net::http_server> server;
   caf::actor supervisor;
   app_context app;
+  live_snapshot<prompts::prompt_library> prompts{prompts::prompt_library::empty()};
+  live_snapshot<tools::tool_registry> tools;
   std::uint16_t port = 0;
 
   std::mutex mutex;
@@ -59,6 +61,15 @@ gateway::~gateway() { drain_and_stop(); }
 
 std::string gateway::start() {
   auto& d = *impl_;
+  auto loaded = d.opts.preloaded ? std::variant<registries, std::string>(*d.opts.preloaded)
+                                 : load_registries(*d.cfg);
+  if (auto* e = std::get_if<std::string>(&loaded)) return *e;
+  auto& regs = std::get<registries>(loaded);
+  d.prompts.set(regs.prompts);
+  d.tools.set(regs.tools);
+  d.app.prompts = &d.prompts;
+  d.app.tools = &d.tools;
+
   d.work.emplace(d.ioc.get_executor());
   net::upstream_client_options uo;
   uo.ca_file = d.opts.upstream_ca_file;
@@ -96,6 +107,17 @@ std::string gateway::start() {
 }
 
 std::uint16_t gateway::port() const { return impl_->port; }
+
+std::string gateway::reload() {
+  auto& d = *impl_;
+  auto loaded = load_registries(*d.cfg);
+  if (auto* e = std::get_if<std::string>(&loaded)) return *e;
+  auto& regs = std::get<registries>(loaded);
+  for (auto& w : regs.warnings) log::warn(w);
+  d.prompts.set(regs.prompts);
+  d.tools.set(regs.tools);
+  return {};
+}
 
 void gateway::drain_and_stop() {
   auto& d = *impl_;

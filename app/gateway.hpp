@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "app/registries.hpp"
 #include "core/config.hpp"
 
 namespace sb {
@@ -15,6 +17,9 @@ struct gateway_options {
   std::size_t io_threads = 2;
   std::size_t actor_threads = 2;
   std::string upstream_ca_file;  // extra CA bundle for upstream TLS (tests)
+  /// Already loaded (main loads them first, to exit 2 on a bad file);
+  /// empty = start() loads them from the config.
+  std::optional<registries> preloaded;
 };
 
 class gateway {
@@ -28,6 +33,9 @@ class gateway {
   /// empty on success.
   std::string start();
   [[nodiscard]] std::uint16_t port() const;
+  /// SIGHUP: reloads prompts and tools; on a problem keeps the old ones and
+  /// returns the message (empty on success). Connections stay up.
+  std::string reload();
   /// Stops accepting, waits up to limits.drain for in-flight requests, then
   /// closes everything. Idempotent.
   void drain_and_stop();

@@ -76,6 +76,17 @@ void route(const app_context& app, net::http_request req, std::shared_ptr<net::r
     if (only("GET") && admin_allowed(app, req, *out)) handle_admin_keys(app, req, out);
     return;
   }
+  // /admin/prompts/{name}/rollout
+  static constexpr std::string_view prompts_prefix = "/admin/prompts/";
+  static constexpr std::string_view rollout_suffix = "/rollout";
+  if (path.size() > prompts_prefix.size() + rollout_suffix.size() &&
+      path.compare(0, prompts_prefix.size(), prompts_prefix) == 0 &&
+      path.compare(path.size() - rollout_suffix.size(), rollout_suffix.size(), rollout_suffix) == 0) {
+    auto name = path.substr(prompts_prefix.size(),
+                            path.size() - prompts_prefix.size() - rollout_suffix.size());
+    if (only("PUT") && admin_allowed(app, req, *out)) handle_admin_prompt_rollout(app, req, out, name);
+    return;
+  }
   respond_error(*out, not_found_route(req.method, path));
 }
 

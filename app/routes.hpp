@@ -8,6 +8,9 @@
 
 #include "actors/gateway_context.hpp"
 #include "core/api_error.hpp"
+#include "core/live_snapshot.hpp"
+#include "prompts/prompt_library.hpp"
+#include "tools/tool_registry.hpp"
 #include "net/http_server.hpp"
 
 namespace caf {
@@ -21,6 +24,8 @@ struct app_context {
   caf::actor_system* system = nullptr;
   std::shared_ptr<const actors::gateway_context> gateway;
   std::function<bool()> ready;  // stores reachable
+  live_snapshot<prompts::prompt_library>* prompts = nullptr;
+  live_snapshot<tools::tool_registry>* tools = nullptr;
 };
 
 void route(const app_context& app, net::http_request req, std::shared_ptr<net::responder> out);
@@ -31,6 +36,8 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
                              std::shared_ptr<observed_responder> out);
 void handle_models(const app_context& app, net::http_request& req,
                    std::shared_ptr<net::responder> out);
+void handle_admin_prompt_rollout(const app_context& app, net::http_request& req,
+                                  std::shared_ptr<net::responder> out, const std::string& name);
 void handle_admin_keys(const app_context& app, net::http_request& req,
                        std::shared_ptr<net::responder> out);
 

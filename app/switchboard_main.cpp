@@ -9,6 +9,8 @@
 #include <pthread.h>
 
 #include "app/gateway.hpp"
+#include "app/prompts_cli.hpp"
+#include "app/registries.hpp"
 #include "core/config.hpp"
 #include "core/log.hpp"
 
@@ -16,6 +18,7 @@ namespace {
 
 constexpr const char* usage =
     "usage: switchboard [--config FILE] [--listen HOST:PORT]\n"
+    "       switchboard prompts new NAME | lock | list [--dir DIR]\n"
     "  --config FILE       JSON config (default: ./switchboard.json when present)\n"
     "  --listen HOST:PORT  listen address (default 127.0.0.1:8080, env GATEWAY_LISTEN)\n"
     "Provider keys come from the environment: OPENAI_API_KEY, ANTHROPIC_API_KEY, …\n"
@@ -62,6 +65,7 @@ int parse_cli(int argc, char** argv, cli& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "prompts") == 0) return sb::run_prompts_cli(argc, argv);
   cli args;
   if (int rc = parse_cli(argc, argv, args); rc >= 0) return rc;
 
@@ -109,9 +113,20 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Prompt files and tool schemas are checked before anything listens: a
+  // tampered locked prompt or an invalid schema stops the start (exit 2).
+  auto regs = sb::load_registries(cfg);
+  if (auto* e = std::get_if<std::string>(&regs)) {
+    std::cerr << "switchboard: configuration error: " << *e << "\n";
+    return 2;
+  }
+  for (auto& w : std::get<sb::registries>(regs).warnings) sb::log::warn(w);
+
   auto drain_ms = cfg.limits.drain.count();
   bool open_mode = cfg.open_mode();
-  sb::gateway gw(std::move(cfg));
+  sb::gateway_options opts;
+  opts.preloaded = std::move(std::get<sb::registries>(regs));
+  sb::gateway gw(std::move(cfg), std::move(opts));
   if (auto err = gw.start(); !err.empty()) {
     std::cerr << "switchboard: cannot listen: " << err << "\n";
     return 1;
@@ -122,7 +137,10 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      sb::log::info("SIGHUP: nothing to reload in this build (prompts and tools are not served yet)");
+      if (auto err = gw.reload(); !err.empty())
+        sb::log::error("SIGHUP: reload refused, keeping the previous prompts and tools: " + err);
+      else
+        sb::log::info("SIGHUP: prompts and tools reloaded");
       continue;
     }
     sb::log::info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
