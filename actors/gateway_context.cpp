@@ -11,6 +11,7 @@ std::shared_ptr<gateway_context> make_gateway_context(std::shared_ptr<const gate
   ctx->directory = directory;
   ctx->upstream = upstream;
   ctx->metrics = metrics;
+  ctx->prices = cluster::price_table(ctx->config->prices);
   for (auto& p : ctx->config->providers)
     ctx->providers.emplace(p.id, provider_entry{&p, providers::make_adapter(p)});
   return ctx;

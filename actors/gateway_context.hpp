@@ -7,7 +7,9 @@
 #include <memory>
 #include <string>
 
+#include "actors/metering_messages.hpp"
 #include "actors/provider_directory.hpp"
+#include "cluster/price_table.hpp"
 #include "core/config.hpp"
 #include "providers/adapter.hpp"
 
@@ -31,6 +33,9 @@ struct gateway_context {
   provider_directory* directory = nullptr;
   net::upstream_client* upstream = nullptr;
   gateway_metrics* metrics = nullptr;
+  ledger_actor ledger;         // one row per upstream call
+  quota_actor quota;           // reserve before, settle after
+  cluster::price_table prices;
 
   [[nodiscard]] const provider_entry* provider(const std::string& id) const {
     auto i = providers.find(id);
@@ -38,7 +43,8 @@ struct gateway_context {
   }
 };
 
-/// Builds the adapters for every configured provider of `cfg`.
+/// Builds the adapters for every configured provider of `cfg` and the price
+/// table; the caller fills in the actors.
 std::shared_ptr<gateway_context> make_gateway_context(std::shared_ptr<const gateway_config> cfg,
                                                       provider_directory* directory,
                                                       net::upstream_client* upstream,

@@ -52,6 +52,7 @@ void handle_admin_keys(const app_context& app, net::http_request&, std::shared_p
       respond_json(*out, 200, keys.dump());
       self->quit();
     };
+    self->attach_functor([](const caf::error& reason) { fprintf(stderr, "GATHER EXIT %s\n", caf::to_string(reason).c_str()); });
     self->state.waiting = providers.size();
     if (providers.empty()) return reply();
     for (auto& [id, handle] : providers) {

@@ -10,6 +10,10 @@
 #include <caf/all.hpp>
 
 #include "actors/gateway_context.hpp"
+#include "actors/ledger_actor.hpp"
+#include "actors/quota_actor.hpp"
+#include "cluster/open_ledger_store.hpp"
+#include "cluster/open_quota_store.hpp"
 #include "actors/provider_supervisor.hpp"
 #include "app/routes.hpp"
 #include "core/log.hpp"
@@ -37,6 +41,8 @@ struct gateway::impl {
   std::unique_ptr<net::upstream_client> upstream;
   std::unique_ptr<net::http_server> server;
   caf::actor supervisor;
+  actors::ledger_actor ledger;
+  actors::quota_actor quota;
   app_context app;
   live_snapshot<prompts::prompt_library> prompts{prompts::prompt_library::empty()};
   live_snapshot<tools::tool_registry> tools;
@@ -83,8 +89,20 @@ std::string gateway::start() {
   for (auto& ws : d.cfg->workspaces) d.metrics.declare_workspace(ws.id, provider_ids);
   d.supervisor = actors::spawn_provider_supervisor(*d.system, *d.cfg, &d.directory, &d.metrics);
 
+  // The ledger must open (its schema is checked now); the quota store
+  // connects lazily: a Redis that is down at start is an outage (ADR-0009).
+  auto ledger_store = cluster::open_ledger_store(d.cfg->database_url);
+  if (!ledger_store) return "ledger (DATABASE_URL): " + ledger_store.error().to_string();
+  auto quota_store = cluster::open_quota_store(d.cfg->redis_url, d.cfg->database_url);
+  if (!quota_store) return "quota (REDIS_URL): " + quota_store.error().to_string();
+  d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value());
+  d.quota = actors::spawn_quota_actor(*d.system, quota_store.value());
+
   d.app.system = d.system.get();
-  d.app.gateway = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
+  auto ctx = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
+  ctx->ledger = d.ledger;
+  ctx->quota = d.quota;
+  d.app.gateway = ctx;
 
   auto& lim = d.cfg->limits;
   net::http_server_options so;
@@ -138,9 +156,13 @@ void gateway::drain_and_stop() {
     d.server->close_all();
   }
   if (d.supervisor) caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
+  // The ledger writes every row it still holds before it stops (SIGTERM
+  // loses no row); the loop below waits for it.
+  if (d.ledger) caf::anon_send_exit(d.ledger, caf::exit_reason::user_shutdown);
+  if (d.quota) caf::anon_send_exit(d.quota, caf::exit_reason::user_shutdown);
   // Sessions cut off by close_all() learn it through the I/O threads: keep
   // those running until every actor has stopped, so ~actor_system cannot hang.
-  auto deadline = std::chrono::steady_clock::now() + 2s;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
   while (d.system->registry().running() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
   d.work.reset();

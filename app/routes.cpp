@@ -21,14 +21,12 @@ void respond_error(net::responder& out, const api_error& e, const std::string& r
 namespace {
 
 bool admin_allowed(const app_context& app, net::http_request& req, net::responder& out) {
-  auto auth = req.header("authorization");
-  std::string_view token;
-  if (auth && auth->substr(0, 7) == "Bearer ") token = auth->substr(7);
-  if (token.empty()) {
+  auto token = bearer_token(req.header("authorization"));
+  if (!token) {
     respond_error(out, unauthorized("The admin API needs `Authorization: Bearer <GATEWAY_ADMIN_TOKEN>`."));
     return false;
   }
-  if (!is_admin(*app.gateway->config, token)) {
+  if (!is_admin(*app.gateway->config, *token)) {
     respond_error(out, forbidden("This token may not use the admin API."));
     return false;
   }
@@ -59,11 +57,15 @@ void route(const app_context& app, net::http_request req, std::shared_ptr<net::r
     return;
   }
   if (path == "/readyz") {
-    if (!only("GET")) return;
-    if (!app.ready || app.ready())
-      respond_json(*out, 200, R"({"status":"ready"})");
-    else
-      respond_json(*out, 503, R"({"status":"not_ready"})");
+    if (only("GET")) handle_readyz(app, out);
+    return;
+  }
+  if (path == "/v1/usage") {
+    if (only("GET")) handle_usage(app, req, out);
+    return;
+  }
+  if (path == "/v1/usage/events") {
+    if (only("GET")) handle_usage_events(app, req, out);
     return;
   }
   if (path == "/metrics") {

@@ -23,7 +23,6 @@ namespace sb {
 struct app_context {
   caf::actor_system* system = nullptr;
   std::shared_ptr<const actors::gateway_context> gateway;
-  std::function<bool()> ready;  // stores reachable
   live_snapshot<prompts::prompt_library>* prompts = nullptr;
   live_snapshot<tools::tool_registry>* tools = nullptr;
 };
@@ -36,6 +35,10 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
                              std::shared_ptr<observed_responder> out);
 void handle_models(const app_context& app, net::http_request& req,
                    std::shared_ptr<net::responder> out);
+void handle_readyz(const app_context& app, std::shared_ptr<net::responder> out);
+void handle_usage(const app_context& app, net::http_request& req, std::shared_ptr<net::responder> out);
+void handle_usage_events(const app_context& app, net::http_request& req,
+                         std::shared_ptr<net::responder> out);
 void handle_admin_prompt_rollout(const app_context& app, net::http_request& req,
                                   std::shared_ptr<net::responder> out, const std::string& name);
 void handle_admin_keys(const app_context& app, net::http_request& req,

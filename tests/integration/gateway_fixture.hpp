@@ -2,6 +2,7 @@
 // A whole gateway in-process on a free loopback port, its providers pointed
 // at fake providers over real sockets. Tests talk to it with the plain client.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,7 @@ inline std::string fast_config(nlohmann::json overrides = nlohmann::json::object
 }
 
 struct running_gateway {
+  std::string db_dir;  // the embedded ledger of this gateway, removed after
   std::unique_ptr<gateway> gw;
   explicit running_gateway(const std::string& config_json, const environment& env,
                            gateway_options opts = {}) {
@@ -54,10 +56,21 @@ struct running_gateway {
     auto cfg = std::move(*r.config);
     cfg.listen_host = "127.0.0.1";
     cfg.listen_port = 0;
+    if (cfg.database_url.empty()) {
+      char tmpl[] = "/tmp/sb-ledger-XXXXXX";
+      db_dir = ::mkdtemp(tmpl);
+      cfg.database_url = db_dir + "/switchboard.db";
+    }
     gw = std::make_unique<gateway>(std::move(cfg), std::move(opts));
     auto err = gw->start();
     if (!err.empty()) FAIL("start: " << err);
   }
+  ~running_gateway() {
+    gw.reset();
+    if (!db_dir.empty()) std::filesystem::remove_all(db_dir);
+  }
+  running_gateway(const running_gateway&) = delete;
+  running_gateway& operator=(const running_gateway&) = delete;
   [[nodiscard]] std::uint16_t port() const { return gw->port(); }
 
   http_response chat(const nlohmann::json& body, std::vector<std::pair<std::string, std::string>> headers = {}) {
