@@ -77,12 +77,16 @@ class connection_responder final : public responder {
  public:
   connection_responder(const std::shared_ptr<http_connection>& c, std::uint64_t seq) : conn_(c), seq_(seq) {}
   ~connection_responder() override {
+    // A responder that answered has nothing to abandon; checking here, not on
+    // the strand, keeps a late abandon from overtaking the answer.
+    if (answered_.load(std::memory_order_acquire)) return;
     if (auto c = conn_.lock()) c->abandon(seq_);
   }
   connection_responder(const connection_responder&) = delete;
   connection_responder& operator=(const connection_responder&) = delete;
 
   void respond(int status, header_list headers, std::string body) override {
+    answered_.store(true, std::memory_order_release);
     if (auto c = conn_.lock()) c->respond(seq_, status, std::move(headers), std::move(body));
   }
   void start_stream(int status, header_list headers) override {
@@ -92,6 +96,7 @@ class connection_responder final : public responder {
     if (auto c = conn_.lock()) c->write(seq_, std::move(data));
   }
   void finish() override {
+    answered_.store(true, std::memory_order_release);
     if (auto c = conn_.lock()) c->finish(seq_);
   }
   void on_client_gone(std::function<void()> fn) override {
@@ -112,6 +117,7 @@ class connection_responder final : public responder {
   std::weak_ptr<http_connection> conn_;
   std::uint64_t seq_;
   std::atomic<bool> gone_{false};
+  std::atomic<bool> answered_{false};  // respond() or finish() was called
 };
 
 // ---- server_state ----------------------------------------------------------
@@ -394,7 +400,9 @@ void http_connection::on_client_gone(std::uint64_t seq, std::function<void()> fn
 }
 
 void http_connection::abandon(std::uint64_t seq) {
-  asio::dispatch(socket_.get_executor(), [self = shared_from_this(), seq] {
+  // post, never dispatch: the last reference may die on the strand while the
+  // writes another thread posted before it are still queued there.
+  asio::post(socket_.get_executor(), [self = shared_from_this(), seq] {
     if (!self->is_current(seq) || self->last_queued_) return;
     if (self->response_started_) {
       self->close_now();

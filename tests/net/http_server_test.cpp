@@ -627,3 +627,22 @@ TEST_CASE("http_server answers 500 when the handler drops its responder unanswer
   CHECK(r->error_code() == "internal_error");
   CHECK(eventually([&] { return s.server.in_flight() == 0; }));
 }
+
+TEST_CASE("an answer from another thread is not overtaken when the handler drops the last reference",
+          "[http_server]") {
+  // The race the benchmark found: another thread answers (posting to the
+  // strand) while the handler still holds the responder; the handler then
+  // drops the last reference on the strand. The answer must win, every time.
+  running_server s(test_options(), [](http_request, std::shared_ptr<responder> res) {
+    std::thread([res] { res->respond(200, {{"Content-Type", "text/plain"}}, "answered"); }).join();
+  });
+  blocking_client c(s.port);
+  REQUIRE(c.connected());
+  for (int i = 0; i < 200; ++i) {
+    REQUIRE(c.send(get("/race")));
+    auto r = c.read_response();
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    REQUIRE(r->body == "answered");
+  }
+}
