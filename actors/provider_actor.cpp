@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/key_actor.hpp"
+#include "core/log.hpp"
 #include "metrics/gateway_metrics.hpp"
 
 namespace sb::actors {
@@ -32,11 +33,47 @@ struct provider_actor_state {
 
 using self_ptr = provider_actor::stateful_pointer<provider_actor_state>;
 
+/// A key's state as ops see it now: invalid stays invalid; the provider-wide
+/// skip after 402 covers every other key; a cooldown ends by the clock, so the
+/// key's own last word ("cooling") is not taken as is.
+key_status effective_state(const provider_actor_state& st, const key_snapshot& s, clock::time_point now) {
+  if (s.state == key_status::invalid) return key_status::invalid;
+  if (now < st.skip_until) return key_status::quota_exhausted;
+  return s.ready_at > now ? key_status::cooling : key_status::ready;
+}
+
 void publish_key_state(provider_actor_state& st, const key_snapshot& s, clock::time_point now) {
   if (!st.metrics) return;
-  auto state = now < st.skip_until && s.state != key_status::invalid ? "quota_exhausted"
-                                                                      : to_string(s.state);
-  st.metrics->key_state(st.cfg.id, s.id, state);
+  st.metrics->key_state(st.cfg.id, s.id, to_string(effective_state(st, s, now)));
+}
+
+void publish_all(provider_actor_state& st, clock::time_point now) {
+  for (auto& s : st.slots) publish_key_state(st, s.view, now);
+}
+
+/// switchboard_key_state must turn back to ready when a cooldown or a quota
+/// skip ends, though no request may come to notice. A one-shot timer, linked
+/// so that it dies with us, asks for a snapshot then: answering one
+/// republishes every key.
+void republish_at(self_ptr self, clock::time_point when) {
+  auto delay = std::chrono::ceil<std::chrono::milliseconds>(when - clock::now()) + std::chrono::milliseconds(1);
+  if (delay <= std::chrono::milliseconds(1)) return;
+  auto me = caf::actor_cast<provider_actor>(self);
+  self->spawn<caf::linked>([me, delay](caf::event_based_actor* timer) -> caf::behavior {
+    timer->delayed_send(timer, delay, wake_atom::value);
+    return {[=](wake_atom) {
+      timer->send(me, snapshot_atom::value);
+      timer->quit();
+    }};
+  });
+}
+
+/// Ops must hear of a rejected key: an ERROR line naming it by id, never by
+/// its secret (SPEC section 2).
+void log_invalid_key(const provider_actor_state& st, const key_snapshot& s, int status) {
+  log::error("provider " + st.cfg.id + ": key " + s.id + " was rejected (HTTP " +
+             (status ? std::to_string(status) : std::string("in-stream")) +
+             "); it is marked invalid and not used again until reload");
 }
 
 key_grant acquire(provider_actor_state& st, clock::time_point now) {
@@ -73,6 +110,40 @@ key_grant acquire(provider_actor_state& st, clock::time_point now) {
   return g;
 }
 
+/// Every key's state, asked of the keys themselves: a report this actor
+/// forwarded to a key before the question is in that key's answer, so
+/// /admin/keys never shows a state older than the answer its caller already
+/// got (the provider's own copy lags by one round trip to the key).
+caf::typed_response_promise<std::vector<key_snapshot>> snapshot_of_keys(self_ptr self) {
+  auto rp = self->make_response_promise<std::vector<key_snapshot>>();
+  auto& st = self->state;
+  auto n = st.slots.size();
+  auto out = std::make_shared<std::vector<key_snapshot>>(n);
+  auto left = std::make_shared<std::size_t>(n);
+  auto done = [self, rp, out, left]() mutable {
+    if (--*left != 0) return;
+    auto& st = self->state;
+    auto now = clock::now();
+    for (auto& snap : *out) {
+      snap.state = effective_state(st, snap, now);
+      // Also how the end of a cooldown reaches the gauge.
+      if (st.metrics) st.metrics->key_state(st.cfg.id, snap.id, to_string(snap.state));
+    }
+    rp.deliver(std::move(*out));
+  };
+  if (n == 0) {
+    rp.deliver(std::vector<key_snapshot>{});
+    return rp;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    self->request(st.slots[i].actor, std::chrono::seconds(1), snapshot_atom::value)
+        .then([=](key_snapshot& snap) mutable { (*out)[i] = std::move(snap); done(); },
+              // A key that just died: what the provider last knew of it.
+              [=](caf::error&) mutable { (*out)[i] = self->state.slots[i].view; done(); });
+  }
+  return rp;
+}
+
 key_actor start_key(self_ptr self, key_snapshot initial) {
   auto k = spawn_key_actor(self->system(), std::move(initial), self->state.retry);
   self->monitor(k);
@@ -84,14 +155,15 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
   auto& st = self->state;
   st.retry = retry;
   st.metrics = metrics;
-  for (auto& k : cfg.keys) {
+  // Set before the first publish: the gauge's provider label comes from it.
+  st.cfg = std::move(cfg);
+  for (auto& k : st.cfg.keys) {
     key_snapshot s;
     s.id = k.id;
-    s.provider = cfg.id;
+    s.provider = st.cfg.id;
     st.slots.push_back(slot{start_key(self, s), s, false});
     publish_key_state(st, s, clock::now());
   }
-  st.cfg = std::move(cfg);
 
   // Keys live and die with their provider.
   for (auto& s : st.slots) st.live->push_back(s.actor);
@@ -119,15 +191,18 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
         auto now = clock::now();
         if (!r.ok && r.kind == providers::failure_kind::out_of_credit) {
           st.skip_until = now + st.retry.quota_skip;
-          for (auto& s : st.slots) publish_key_state(st, s.view, now);
+          publish_all(st, now);
+          republish_at(self, st.skip_until);
         }
         auto& s = st.slots[r.slot];
         if (!r.ok && (r.kind == providers::failure_kind::auth_invalid ||
                       r.kind == providers::failure_kind::rate_limited)) {
           s.updating = true;  // not handed out until the key has taken this in
         }
-        if (!r.ok && r.kind == providers::failure_kind::auth_invalid && st.metrics)
-          st.metrics->credential_error(st.cfg.id, s.view.id);
+        if (!r.ok && r.kind == providers::failure_kind::auth_invalid) {
+          if (st.metrics) st.metrics->credential_error(st.cfg.id, s.view.id);
+          log_invalid_key(st, s.view, r.status);
+        }
         auto slot_index = r.slot;
         auto key = s.actor;
         self->request(key, caf::infinite, report_atom::value, std::move(r))
@@ -138,27 +213,16 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
                   if (s.actor != key) return;  // answered by a key since replaced
                   s.view = std::move(snap);
                   s.updating = false;
-                  publish_key_state(st, s.view, clock::now());
+                  auto now = clock::now();
+                  publish_key_state(st, s.view, now);
+                  if (s.view.ready_at > now) republish_at(self, s.view.ready_at);
                 },
                 [=](caf::error&) {
                   // The key died mid-request; the down handler restarts it.
                   self->state.slots[slot_index].updating = false;
                 });
       },
-      [=](snapshot_atom) {
-        auto& st = self->state;
-        auto now = clock::now();
-        std::vector<key_snapshot> out;
-        for (auto& s : st.slots) {
-          auto snap = s.view;
-          if (snap.state != key_status::invalid) {
-            snap.state = snap.ready_at > now ? key_status::cooling : key_status::ready;
-            if (now < st.skip_until) snap.state = key_status::quota_exhausted;
-          }
-          out.push_back(std::move(snap));
-        }
-        return out;
-      },
+      [=](snapshot_atom) { return snapshot_of_keys(self); },
       [=](keys_atom) {
         std::vector<key_actor> out;
         for (auto& s : self->state.slots) out.push_back(s.actor);

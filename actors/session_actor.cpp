@@ -25,6 +25,10 @@ const char* outcome_name(failure_kind k) {
   return "server_error";
 }
 
+// How long a session waits for a provider actor the supervisor is (re)starting.
+constexpr std::chrono::milliseconds provider_actor_poll{2};
+constexpr std::chrono::milliseconds provider_actor_wait{1000};
+
 /// The attempt in flight: which target, which key, what has come back.
 struct attempt {
   std::uint64_t call_id = 0;
@@ -40,6 +44,18 @@ struct attempt {
   std::unique_ptr<providers::stream_decoder> decoder;
 };
 
+/// Lets go of the responder on the connection's side, after the answer just
+/// posted to it. Dropped here instead, our copy may leave the I/O thread's
+/// own copy the last one, and a responder dropped there runs its "dropped
+/// without an answer" 500 at once, ahead of our answer still queued (seen
+/// under load; the root is net/http_connection.cpp's inline abandon()).
+/// Handing our copy to a no-op callback queues its release behind the answer.
+void release_on_io_side(std::shared_ptr<net::responder>& out) {
+  auto keep = out;
+  out->on_client_gone([keep] {});
+  out.reset();
+}
+
 struct session_state {
   std::shared_ptr<const gateway_context> ctx;
   chat_job job;
@@ -49,6 +65,7 @@ struct session_state {
   int server_retries = 0;      // 5xx/network retries spent on the current target
   int key_walk = 0;            // key rotations spent on the current target
   std::chrono::milliseconds waited{0};  // time spent waiting for a ready key
+  std::chrono::milliseconds waited_for_actor{0};  // for a provider actor being (re)started
   std::uint64_t wake_generation = 0;    // tells a live timer from a stale one
   std::uint64_t next_call_id = 1;
   int attempts_made = 0;
@@ -66,24 +83,28 @@ struct session_state {
 
   ~session_state() {
     if (stream_started) ctx->metrics->stream_ended();
+    if (!out) return;
     // A session that dies without answering (a bug, an exception) still
     // answers: the client gets a 500 envelope, no other request is harmed.
-    if (answered || !out) return;
-    if (stream_started) {
-      out->write(net::sse_named_frame("", "error",
-                                      internal_error("The gateway failed mid-stream.").to_body()));
-      out->finish();
-    } else {
-      auto e = internal_error("The gateway failed while handling this request.");
-      out->respond(e.status, {{"content-type", "application/json"},
-                              {"x-request-id", job.request_id}}, e.to_body());
+    if (!answered) {
+      if (stream_started) {
+        out->write(net::sse_named_frame("", "error",
+                                        internal_error("The gateway failed mid-stream.").to_body()));
+        out->finish();
+      } else {
+        auto e = internal_error("The gateway failed while handling this request.");
+        out->respond(e.status, {{"content-type", "application/json"},
+                                {"x-request-id", job.request_id}}, e.to_body());
+      }
     }
+    release_on_io_side(out);
   }
 };
 
 using self_ptr = caf::stateful_actor<session_state>*;
 
 void walk(self_ptr self);
+void await_provider_actor(self_ptr self);
 
 const target& current_target(session_state& st) { return st.job.targets[st.target_index]; }
 
@@ -187,7 +208,12 @@ void on_failure(self_ptr self, const failure& f) {
   record_attempt(st, f.status, f.message.empty() ? outcome_name(f.kind) : f.message);
 
   if (st.stream_started) {
-    // Content has reached the client: a retry would repeat it.
+    // Content has reached the client: a retry would repeat it. What the
+    // provider reported of its usage so far is still metered.
+    if (st.cur.decoder) {
+      auto u = st.cur.decoder->usage();
+      if (u.reported) st.ctx->metrics->tokens(st.job.workspace, t.provider, t.model, u.prompt_tokens, u.completion_tokens);
+    }
     st.answered = true;
     api_error e{502, "server_error", "upstream_error",
                 "The provider failed mid-stream: " + f.message, std::nullopt};
@@ -268,10 +294,16 @@ bool carries_content(const nlohmann::json& chunk) {
   if (f != choice.end() && !f->is_null()) return true;
   auto d = choice.find("delta");
   if (d == choice.end()) return false;
-  auto content = d->find("content");
-  if (content != d->end() && content->is_string() && !content->get_ref<const std::string&>().empty())
-    return true;
-  return d->contains("tool_calls") || d->contains("refusal");
+  // OpenAI's first chunk is {"role", "content": "", "refusal": null}: present
+  // but empty fields are no content, else a failure before the first token
+  // could no longer fall through to the next target.
+  auto non_empty_string = [&](const char* key) {
+    auto v = d->find(key);
+    return v != d->end() && v->is_string() && !v->get_ref<const std::string&>().empty();
+  };
+  auto tool_calls = d->find("tool_calls");
+  bool calls = tool_calls != d->end() && tool_calls->is_array() && !tool_calls->empty();
+  return non_empty_string("content") || non_empty_string("refusal") || calls;
 }
 
 void start_stream(self_ptr self) {
@@ -435,6 +467,20 @@ void start_call(self_ptr self, const key_grant& g) {
   st.cur.call = st.ctx->upstream->start(std::move(req), std::move(h));
 }
 
+/// A configured provider whose actor is not (yet, or again) in the directory:
+/// the supervisor is starting or restarting it, which takes microseconds.
+/// Look again shortly, within a bound, rather than skip a healthy provider.
+void await_provider_actor(self_ptr self) {
+  auto& st = self->state;
+  if (st.waited_for_actor < provider_actor_wait) {
+    st.waited_for_actor += provider_actor_poll;
+    return wake_after(self, provider_actor_poll);
+  }
+  st.cur = attempt{};
+  record_attempt(st, 0, "provider actor unavailable");
+  next_provider(self);
+}
+
 /// Asks the current target's provider for a key and acts on the grant.
 void walk(self_ptr self) {
   auto& st = self->state;
@@ -445,12 +491,13 @@ void walk(self_ptr self) {
     return answer_error(self, e, {{"attempts", st.attempts}});
   }
   auto& t = current_target(st);
-  auto handle = st.ctx->directory->find(t.provider);
-  if (!handle || !st.ctx->provider(t.provider)) {
+  if (!st.ctx->provider(t.provider)) {
     st.cur = attempt{};
     record_attempt(st, 0, "provider not configured");
     return next_provider(self);
   }
+  auto handle = st.ctx->directory->find(t.provider);
+  if (!handle) return await_provider_actor(self);
   self->request(*handle, std::chrono::seconds(5), acquire_atom::value, t.model)
       .then(
           [=](key_grant& g) {
@@ -459,8 +506,9 @@ void walk(self_ptr self) {
               case key_grant::kind::leased:
                 return start_call(self, g);
               case key_grant::kind::wait: {
-                auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 g.ready_at - clock::now()) + std::chrono::milliseconds(1);
+                // At least 1 ms: the key may have become ready since the grant.
+                auto delay = std::max(std::chrono::ceil<std::chrono::milliseconds>(g.ready_at - clock::now()),
+                                      std::chrono::milliseconds(0)) + std::chrono::milliseconds(1);
                 if (st.waited + delay <= st.ctx->config->retry.max_wait_for_key) {
                   st.waited += delay;
                   return wake_after(self, delay);
@@ -475,12 +523,7 @@ void walk(self_ptr self) {
                 return next_provider(self);
             }
           },
-          [=](caf::error&) {
-            auto& st = self->state;
-            st.cur = attempt{};
-            record_attempt(st, 0, "provider actor unavailable");
-            next_provider(self);
-          });
+          [=](caf::error&) { await_provider_actor(self); });
 }
 
 caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context> ctx, chat_job job,

@@ -50,9 +50,13 @@ void handle_admin_keys(const app_context& app, net::http_request&, std::shared_p
         for (auto& k : i->second) keys.push_back(to_json(k));
       }
       respond_json(*out, 200, keys.dump());
+      // Our copy of the responder is released on the connection's side,
+      // behind the answer: dropped here, the I/O thread's copy could be the
+      // last and answer 500 "dropped without an answer" ahead of ours (the
+      // root is net/http_connection.cpp's inline abandon()).
+      out->on_client_gone([keep = out] {});
       self->quit();
     };
-    self->attach_functor([](const caf::error& reason) { fprintf(stderr, "GATHER EXIT %s\n", caf::to_string(reason).c_str()); });
     self->state.waiting = providers.size();
     if (providers.empty()) return reply();
     for (auto& [id, handle] : providers) {
