@@ -35,6 +35,37 @@ const std::vector<ledger_migration>& ledger_migrations() {
        " estimated SMALLINT NOT NULL DEFAULT 0,"
        " PRIMARY KEY (request_id, attempt));"
        "CREATE INDEX usage_events_workspace_ts ON usage_events (workspace_id, ts_ms)"},
+      {2, "conversations",
+       // A conversation is (workspace_id, conversation_id): the same id in
+       // two workspaces is two conversations. last_seq hands out message
+       // seqs: bumping it with UPDATE … RETURNING locks the row, so writers
+       // of one conversation queue on either engine and seqs never collide.
+       "CREATE TABLE conversations ("
+       " workspace_id TEXT NOT NULL,"
+       " conversation_id TEXT NOT NULL,"
+       " created_at_ms BIGINT NOT NULL,"
+       " last_seq BIGINT NOT NULL DEFAULT 0,"
+       " PRIMARY KEY (workspace_id, conversation_id))"},
+      {3, "messages",
+       // content is the whole text so far: an in-progress reply is rewritten
+       // every persist_every_ms, never appended to (an upsert is idempotent).
+       "CREATE TABLE messages ("
+       " workspace_id TEXT NOT NULL,"
+       " conversation_id TEXT NOT NULL,"
+       " message_id TEXT NOT NULL,"
+       " seq BIGINT NOT NULL,"
+       " role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),"
+       " content TEXT NOT NULL,"
+       " status TEXT NOT NULL CHECK (status IN ('complete', 'partial', 'in_progress')),"
+       " provider TEXT NOT NULL DEFAULT '',"
+       " model TEXT NOT NULL DEFAULT '',"
+       " request_id TEXT NOT NULL DEFAULT '',"
+       " created_at_ms BIGINT NOT NULL,"
+       " updated_at_ms BIGINT NOT NULL,"
+       " PRIMARY KEY (workspace_id, conversation_id, message_id),"
+       " UNIQUE (workspace_id, conversation_id, seq),"
+       " FOREIGN KEY (workspace_id, conversation_id)"
+       "  REFERENCES conversations (workspace_id, conversation_id))"},
   };
   return all;
 }
