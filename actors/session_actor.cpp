@@ -44,18 +44,6 @@ struct attempt {
   std::unique_ptr<providers::stream_decoder> decoder;
 };
 
-/// Lets go of the responder on the connection's side, after the answer just
-/// posted to it. Dropped here instead, our copy may leave the I/O thread's
-/// own copy the last one, and a responder dropped there runs its "dropped
-/// without an answer" 500 at once, ahead of our answer still queued (seen
-/// under load; the root is net/http_connection.cpp's inline abandon()).
-/// Handing our copy to a no-op callback queues its release behind the answer.
-void release_on_io_side(std::shared_ptr<net::responder>& out) {
-  auto keep = out;
-  out->on_client_gone([keep] {});
-  out.reset();
-}
-
 struct session_state {
   std::shared_ptr<const gateway_context> ctx;
   chat_job job;
@@ -83,21 +71,18 @@ struct session_state {
 
   ~session_state() {
     if (stream_started) ctx->metrics->stream_ended();
-    if (!out) return;
     // A session that dies without answering (a bug, an exception) still
     // answers: the client gets a 500 envelope, no other request is harmed.
-    if (!answered) {
-      if (stream_started) {
-        out->write(net::sse_named_frame("", "error",
-                                        internal_error("The gateway failed mid-stream.").to_body()));
-        out->finish();
-      } else {
-        auto e = internal_error("The gateway failed while handling this request.");
-        out->respond(e.status, {{"content-type", "application/json"},
-                                {"x-request-id", job.request_id}}, e.to_body());
-      }
+    if (answered || !out) return;
+    if (stream_started) {
+      out->write(net::sse_named_frame("", "error",
+                                      internal_error("The gateway failed mid-stream.").to_body()));
+      out->finish();
+    } else {
+      auto e = internal_error("The gateway failed while handling this request.");
+      out->respond(e.status, {{"content-type", "application/json"},
+                              {"x-request-id", job.request_id}}, e.to_body());
     }
-    release_on_io_side(out);
   }
 };
 
