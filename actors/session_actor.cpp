@@ -2,7 +2,10 @@
 
 #include <random>
 
+#include "cluster/billing_period.hpp"
 #include "core/api_error.hpp"
+#include "core/log.hpp"
+#include "core/token_estimate.hpp"
 #include "metrics/gateway_metrics.hpp"
 #include "net/sse.hpp"
 #include "net/upstream_client.hpp"
@@ -35,7 +38,9 @@ struct attempt {
   std::shared_ptr<net::upstream_call> call;
   std::size_t slot = 0;
   std::string key_id;
+  int number = 0;  // 1-based, the ledger row's `attempt`
   clock::time_point started{};
+  std::int64_t streamed_chars = 0;  // content relayed, to estimate a cut-short stream
   int status = 0;
   net::header_list headers;
   std::string body;  // non-stream body, or an error body
@@ -67,10 +72,17 @@ struct session_state {
   std::vector<nlohmann::json> held;  // role-only chunks held until real content
   bool answered = false;
 
+  // Metering: what the quota reserved, and what the rows billed so far.
+  std::optional<cluster::quota_reservation> reservation;
+  cluster::quota_amount billed;
+
   static inline const char* name = "session";
 
   ~session_state() {
     if (stream_started) ctx->metrics->stream_ended();
+    // One settle per request, on every way out (success, failure, cancel,
+    // crash): the reservation becomes what the rows billed.
+    if (reservation) caf::anon_send(ctx->quota, settle_atom::value, *reservation, billed);
     // A session that dies without answering (a bug, an exception) still
     // answers: the client gets a 500 envelope, no other request is harmed.
     if (answered || !out) return;
@@ -181,6 +193,46 @@ void report(self_ptr self, int status, bool ok, failure_kind kind) {
   self->send(*handle, report_atom::value, std::move(r));
 }
 
+/// One ledger row for the attempt in flight (SPEC 6): every upstream call,
+/// failed ones too. Tokens the provider reported win; a stream cut short
+/// without a report is estimated from what was relayed.
+void write_row(session_state& st, cluster::usage_status status, const providers::token_usage& u) {
+  auto& t = current_target(st);
+  cluster::usage_row row;
+  row.timestamp_ms = cluster::now_ms();
+  row.request_id = st.job.request_id;
+  row.user_id = st.job.user;
+  row.workspace_id = st.job.workspace;
+  row.provider = t.provider;
+  row.model = t.model;
+  row.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - st.cur.started).count();
+  row.status = status;
+  row.prompt_id = st.job.prompt_id;
+  row.prompt_version = st.job.prompt_version;
+  row.attempt = st.cur.number;
+  if (u.reported) {
+    row.prompt_tokens = u.prompt_tokens;
+    row.completion_tokens = u.completion_tokens;
+  } else if (st.cur.streamed_chars > 0) {
+    row.prompt_tokens = st.job.prompt_estimate;
+    row.completion_tokens = estimate_tokens_from_chars(st.cur.streamed_chars);
+    row.estimated = true;
+  }
+  auto cost = st.ctx->prices.cost(t.provider, t.model, row.prompt_tokens, row.completion_tokens);
+  row.cost_estimate_usd = cost.usd;
+  st.billed.tokens += row.total_tokens();
+  st.billed.cost_micros += cost.micros;
+  if (row.total_tokens() > 0) {
+    st.ctx->metrics->tokens(st.job.workspace, t.provider, t.model, row.prompt_tokens, row.completion_tokens);
+    st.ctx->metrics->cost(st.job.workspace, t.provider, cost.usd);
+  }
+  if (st.ctx->ledger) caf::anon_send(st.ctx->ledger, append_atom::value, std::move(row));
+}
+
+providers::token_usage usage_so_far(const attempt& a) {
+  return a.decoder ? a.decoder->usage() : providers::token_usage{};
+}
+
 /// SPEC section 5's table, applied to one failed attempt.
 void on_failure(self_ptr self, const failure& f) {
   auto& st = self->state;
@@ -191,14 +243,12 @@ void on_failure(self_ptr self, const failure& f) {
       t.provider, std::chrono::duration<double>(clock::now() - st.cur.started).count());
   report(self, f.status, false, f.kind);
   record_attempt(st, f.status, f.message.empty() ? outcome_name(f.kind) : f.message);
+  // What the provider reported of its usage so far is metered (a cut-short
+  // stream bills what it generated).
+  write_row(st, cluster::usage_status::error, usage_so_far(st.cur));
 
   if (st.stream_started) {
-    // Content has reached the client: a retry would repeat it. What the
-    // provider reported of its usage so far is still metered.
-    if (st.cur.decoder) {
-      auto u = st.cur.decoder->usage();
-      if (u.reported) st.ctx->metrics->tokens(st.job.workspace, t.provider, t.model, u.prompt_tokens, u.completion_tokens);
-    }
+    // Content has reached the client: a retry would repeat it.
     st.answered = true;
     api_error e{502, "server_error", "upstream_error",
                 "The provider failed mid-stream: " + f.message, std::nullopt};
@@ -246,7 +296,7 @@ void meter_success(session_state& st, const providers::token_usage& u) {
   auto* m = st.ctx->metrics;
   m->upstream_attempt(t.provider, t.model, st.cur.key_id, "ok");
   m->upstream_latency(t.provider, std::chrono::duration<double>(clock::now() - st.cur.started).count());
-  m->tokens(st.job.workspace, t.provider, t.model, u.prompt_tokens, u.completion_tokens);
+  write_row(st, cluster::usage_status::ok, u);
 }
 
 std::int64_t unix_now() {
@@ -291,6 +341,25 @@ bool carries_content(const nlohmann::json& chunk) {
   return non_empty_string("content") || non_empty_string("refusal") || calls;
 }
 
+/// Characters of content and tool-call arguments a chunk carries.
+std::int64_t content_chars(const nlohmann::json& chunk) {
+  std::int64_t n = 0;
+  auto c = chunk.find("choices");
+  if (c == chunk.end() || !c->is_array()) return 0;
+  for (auto& choice : *c) {
+    auto d = choice.find("delta");
+    if (d == choice.end()) continue;
+    if (auto t = d->find("content"); t != d->end() && t->is_string())
+      n += static_cast<std::int64_t>(t->get_ref<const std::string&>().size());
+    if (auto calls = d->find("tool_calls"); calls != d->end() && calls->is_array())
+      for (auto& call : *calls)
+        if (auto f = call.find("function"); f != call.end())
+          if (auto a = f->find("arguments"); a != f->end() && a->is_string())
+            n += static_cast<std::int64_t>(a->get_ref<const std::string&>().size());
+  }
+  return n;
+}
+
 void start_stream(self_ptr self) {
   auto& st = self->state;
   st.stream_started = true;
@@ -317,6 +386,7 @@ void relay_chunks(self_ptr self, std::vector<nlohmann::json>& chunks) {
         frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), h.dump());
       st.held.clear();
     }
+    st.cur.streamed_chars += content_chars(chunk);
     frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), chunk.dump());
   }
   if (!frames.empty()) st.out->write(std::move(frames));
@@ -415,7 +485,7 @@ void start_call(self_ptr self, const key_grant& g) {
   st.cur.slot = g.slot;
   st.cur.key_id = g.key_id;
   st.cur.started = clock::now();
-  ++st.attempts_made;
+  st.cur.number = ++st.attempts_made;
 
   // The client's threads tell the session by message, never by touching it.
   auto me = caf::actor_cast<caf::actor>(self);
@@ -511,6 +581,69 @@ void walk(self_ptr self) {
           [=](caf::error&) { await_provider_actor(self); });
 }
 
+std::string with_thousands(std::int64_t v) {
+  auto s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > (v < 0 ? 1 : 0); i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  return s;
+}
+
+/// 402 workspace_cap_reached, naming workspace, cap, usage, period and reset.
+api_error cap_reached(const chat_job& job, const quota_answer& a) {
+  auto& d = a.decision;
+  std::string what;
+  if (d.refused_by == cluster::quota_limit::cost) {
+    what = "monthly cost cap of $" + std::to_string(*job.caps.cost_micros / 1000000.0).substr(0, 10) +
+           " (used $" + std::to_string(d.used.cost_micros / 1000000.0).substr(0, 10) + ")";
+  } else {
+    what = "monthly token cap of " + with_thousands(job.caps.tokens.value_or(0)) + " tokens (used " +
+           with_thousands(d.used.tokens) + ")";
+  }
+  return {402, "insufficient_quota", "workspace_cap_reached",
+          "Workspace '" + job.workspace + "' has reached its " + what + " for " + a.period +
+              ": this request needs about " + with_thousands(job.reservation.tokens) +
+              " tokens. The cap resets at " + cluster::period_reset_iso8601(a.period) + ".",
+          std::nullopt};
+}
+
+/// SPEC 6: reserve before any upstream call; refused -> 402 and no call.
+void reserve_then_walk(self_ptr self) {
+  auto& st = self->state;
+  quota_request q;
+  q.workspace = st.job.workspace;
+  q.amount = st.job.reservation;
+  q.caps = st.job.caps;
+  self->request(st.ctx->quota, std::chrono::seconds(5), reserve_atom::value, std::move(q))
+      .then(
+          [=](quota_answer& a) {
+            auto& st = self->state;
+            switch (a.verdict) {
+              case quota_verdict::admitted:
+                if (a.metered()) st.reservation = a.decision.reservation;
+                if (a.decision.remaining_tokens)
+                  st.job.extra_headers.emplace_back("x-gateway-quota-remaining-tokens",
+                                                    std::to_string(*a.decision.remaining_tokens));
+                return walk(self);
+              case quota_verdict::refused:
+                st.ctx->metrics->quota_rejection(st.job.workspace);
+                if (a.decision.remaining_tokens)
+                  st.job.extra_headers.emplace_back("x-gateway-quota-remaining-tokens",
+                                                    std::to_string(*a.decision.remaining_tokens));
+                return answer_error(self, cap_reached(st.job, a));
+              case quota_verdict::unavailable:
+                log::error("quota store unavailable, refusing capped request: " + a.error);
+                return answer_error(self, {503, "server_error", "quota_unavailable",
+                                           "The usage cap cannot be checked right now, so this capped "
+                                           "workspace's request was not sent. Retry shortly.",
+                                           std::nullopt});
+            }
+          },
+          [=](caf::error& e) {
+            log::error("quota actor did not answer: " + self->system().render(e));
+            answer_error(self, {503, "server_error", "quota_unavailable",
+                                "The usage cap cannot be checked right now. Retry shortly.", std::nullopt});
+          });
+}
+
 caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context> ctx, chat_job job,
                            std::shared_ptr<net::responder> out) {
   auto& st = self->state;
@@ -531,7 +664,11 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
     answer_error(self, e);
     return {};
   }
-  walk(self);
+  if (st.job.caps.any() && st.ctx->quota) {
+    reserve_then_walk(self);
+  } else {
+    walk(self);
+  }
   return {
       [=](upstream_event& ev) { on_upstream(self, ev); },
       [=](wake_atom, std::uint64_t gen) {
@@ -546,6 +683,7 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
           st.ctx->metrics->upstream_cancelled();
           auto& t = current_target(st);
           st.ctx->metrics->upstream_attempt(t.provider, t.model, st.cur.key_id, "cancelled");
+          write_row(st, cluster::usage_status::cancelled, usage_so_far(st.cur));
         }
         st.answered = true;  // nobody is left to answer
         self->quit();

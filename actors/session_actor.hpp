@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/gateway_context.hpp"
+#include "cluster/quota_store.hpp"
 #include "actors/messages.hpp"
 #include "core/target.hpp"
 #include "net/http_server.hpp"
@@ -29,6 +30,11 @@ struct chat_job {
   net::header_list extra_headers;  // added to the response (e.g. quota, prompt)
   std::string prompt_id;           // the rendered prompt, for the usage rows
   int prompt_version = 0;          // 0 = no prompt
+  // The hard cap (SPEC 6): reserved before the first upstream call, settled
+  // to the real usage when the session ends. No caps = not metered.
+  cluster::quota_caps caps;
+  cluster::quota_amount reservation;   // prompt estimate + max_tokens, priced
+  std::int64_t prompt_estimate = 0;    // for rows of streams cut short without usage
   clock::time_point started = clock::now();
 };
 

@@ -12,6 +12,7 @@
 #include "app/routes.hpp"
 #include "core/request_id.hpp"
 #include "core/target.hpp"
+#include "core/token_estimate.hpp"
 #include "core/workspace_auth.hpp"
 #include "prompts/prompt_error.hpp"
 #include "prompts/prompt_library.hpp"
@@ -130,6 +131,21 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
   job.targets = std::move(std::get<std::vector<target>>(selected));
   job.workspace = workspace->id;
   job.user = std::move(user);
+
+  // SPEC 6: the reservation is the prompt estimate plus the most the answer
+  // may cost (max_tokens, else the configured default), priced at the first
+  // target's rates; it is settled to the real usage when the session ends.
+  job.caps.tokens = cfg.token_cap_for(*workspace);
+  if (workspace->monthly_cost_cap_usd)
+    job.caps.cost_micros = static_cast<std::int64_t>(*workspace->monthly_cost_cap_usd * 1e6);
+  job.prompt_estimate = estimate_prompt_tokens(body);
+  std::int64_t answer_budget = cfg.quota.default_reservation_tokens;
+  for (const char* k : {"max_completion_tokens", "max_tokens"})
+    if (auto v = body.find(k); v != body.end() && v->is_number_integer()) answer_budget = v->get<std::int64_t>();
+  job.reservation.tokens = job.prompt_estimate + answer_budget;
+  auto& first = job.targets.front();
+  job.reservation.cost_micros =
+      app.gateway->prices.cost(first.provider, first.model, job.prompt_estimate, answer_budget).micros;
   job.body = std::move(body);
   actors::spawn_session(*app.system, app.gateway, std::move(job), std::move(out));
 }

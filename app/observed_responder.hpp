@@ -25,9 +25,11 @@ class observed_responder final : public net::responder {
   }
 
   // net::responder
+  // Counted before the answer leaves, so that a client that reads /metrics
+  // right after its answer sees itself counted.
   void respond(int status, net::header_list headers, std::string body) override {
-    inner_->respond(status, std::move(headers), std::move(body));
     done(status);
+    inner_->respond(status, std::move(headers), std::move(body));
   }
   void start_stream(int status, net::header_list headers) override {
     status_ = status;
@@ -35,8 +37,8 @@ class observed_responder final : public net::responder {
   }
   void write(std::string data) override { inner_->write(std::move(data)); }
   void finish() override {
-    inner_->finish();
     done(status_);
+    inner_->finish();
   }
   void on_client_gone(std::function<void()> fn) override {
     inner_->on_client_gone(std::move(fn));
