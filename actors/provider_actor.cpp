@@ -17,6 +17,7 @@ struct slot {
   key_actor actor;
   key_snapshot view;     // the provider's copy of the key's last state
   bool updating = false; // a failure was reported and the key has not answered yet
+  std::optional<key_status> published;  // what switchboard_key_state shows now
 };
 
 struct provider_actor_state {
@@ -42,13 +43,17 @@ key_status effective_state(const provider_actor_state& st, const key_snapshot& s
   return s.ready_at > now ? key_status::cooling : key_status::ready;
 }
 
-void publish_key_state(provider_actor_state& st, const key_snapshot& s, clock::time_point now) {
-  if (!st.metrics) return;
-  st.metrics->key_state(st.cfg.id, s.id, to_string(effective_state(st, s, now)));
+/// Sets the key's gauge when its state changed: on every request it usually
+/// has not, and the gauge update costs four labelled lookups.
+void publish_key_state(provider_actor_state& st, slot& s, clock::time_point now) {
+  auto state = effective_state(st, s.view, now);
+  if (!st.metrics || s.published == state) return;
+  s.published = state;
+  st.metrics->key_state(st.cfg.id, s.view.id, to_string(state));
 }
 
 void publish_all(provider_actor_state& st, clock::time_point now) {
-  for (auto& s : st.slots) publish_key_state(st, s.view, now);
+  for (auto& s : st.slots) publish_key_state(st, s, now);
 }
 
 /// switchboard_key_state must turn back to ready when a cooldown or a quota
@@ -162,7 +167,7 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
     s.id = k.id;
     s.provider = st.cfg.id;
     st.slots.push_back(slot{start_key(self, s), s, false});
-    publish_key_state(st, s, clock::now());
+    publish_key_state(st, st.slots.back(), clock::now());
   }
 
   // Keys live and die with their provider.
@@ -214,7 +219,7 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
                   s.view = std::move(snap);
                   s.updating = false;
                   auto now = clock::now();
-                  publish_key_state(st, s.view, now);
+                  publish_key_state(st, s, now);
                   if (s.view.ready_at > now) republish_at(self, s.view.ready_at);
                 },
                 [=](caf::error&) {
