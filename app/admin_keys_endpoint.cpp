@@ -51,12 +51,6 @@ void handle_admin_keys(const app_context& app, net::http_request&, std::shared_p
         for (auto& k : i->second) keys.push_back(to_json(k));
       }
       respond_json(*out, 200, keys.dump());
-      // Our copy of the responder is let go on the connection's strand,
-      // behind the answer. Dropped here, about 1 in 1000 answers still came
-      // back as 500 "dropped without an answer" under load, with and without
-      // net's abandon() fix (6718986); the cause is in the connection layer
-      // and not pinned down yet (tests/integration/cascade_* hit it).
-      out->on_client_gone([keep = out] {});
       self->quit();
     };
     self->state.waiting = providers.size();
