@@ -89,6 +89,29 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
         else reply.error = rows.error();
         return reply;
       },
+      [self, arm](prompt_stats_atom, const std::string& workspace, const std::string& prompt,
+                  const std::string& period) {
+        auto& b = *self->state.batcher;
+        b.flush(ledger_batcher::clock::now());  // stats must match the rows just written
+        arm();
+        prompt_stats_reply reply;
+        auto lines = b.store().prompt_requests(workspace, prompt, period);
+        if (lines) reply.versions = cluster::summarize_prompt_stats(*lines);
+        else reply.error = lines.error();
+        return reply;
+      },
+      [self, arm](feedback_atom, const cluster::feedback_record& f) {
+        auto& b = *self->state.batcher;
+        // The request's rows may still wait in the batch: write them first,
+        // or feedback on a request answered a moment ago would be a 404.
+        b.flush(ledger_batcher::clock::now());
+        arm();
+        feedback_reply reply;
+        auto found = b.store().record_feedback(f);
+        if (found) reply.found = *found;
+        else reply.error = found.error();
+        return reply;
+      },
       [self](health_atom) {
         auto& store = self->state.batcher->store();
         return store_health{store.ping(), store.backend()};

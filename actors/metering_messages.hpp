@@ -14,6 +14,7 @@
 #include <caf/all.hpp>
 
 #include "cluster/ledger_store.hpp"
+#include "cluster/prompt_stats.hpp"
 #include "cluster/quota_store.hpp"
 #include "cluster/store_error.hpp"
 #include "cluster/usage_row.hpp"
@@ -31,6 +32,8 @@ using reserve_atom = caf::atom_constant<caf::atom("reserve")>;      // before th
 using settle_atom = caf::atom_constant<caf::atom("settle")>;        // after it
 using usage_atom = caf::atom_constant<caf::atom("usage")>;          // a quota counter
 using tick_atom = caf::atom_constant<caf::atom("tick")>;            // an actor's own timer
+using prompt_stats_atom = caf::atom_constant<caf::atom("pstats")>;  // GET /v1/prompts/{name}/stats
+using feedback_atom = caf::atom_constant<caf::atom("feedback")>;    // POST /v1/feedback
 
 // --- ledger --------------------------------------------------------------
 
@@ -55,6 +58,20 @@ struct usage_events_reply {
   std::vector<cluster::usage_row> rows;
 };
 
+/// GET /v1/prompts/{name}/stats: one line per version (ascending), or why
+/// not (bad_input -> 400, else 503).
+struct prompt_stats_reply {
+  std::optional<cluster::store_error> error;
+  std::vector<cluster::prompt_version_stats> versions;
+};
+
+/// POST /v1/feedback: recorded (found), no such request in the workspace
+/// (!found -> 404), or why not.
+struct feedback_reply {
+  std::optional<cluster::store_error> error;
+  bool found = false;
+};
+
 /// GET /readyz: nullopt error = reachable.
 struct store_health {
   std::optional<cluster::store_error> error;
@@ -74,6 +91,10 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<aggregate_atom, std::string, std::string>::with<usage_summary_reply>,
     caf::replies_to<events_atom, std::string, std::string>::with<usage_events_reply>,
     caf::replies_to<health_atom>::with<store_health>,
+    // (workspace, prompt id, period "YYYY-MM"): per-version stats.
+    caf::replies_to<prompt_stats_atom, std::string, std::string, std::string>::with<prompt_stats_reply>,
+    // A score for a request of the record's workspace (replaces an earlier one).
+    caf::replies_to<feedback_atom, cluster::feedback_record>::with<feedback_reply>,
     // Internal: the flush timer.
     caf::reacts_to<tick_atom>>;
 
@@ -136,6 +157,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::ledger_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::usage_summary_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::usage_events_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::store_health)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::feedback_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::prompt_stats_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::feedback_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::settle_answer)

@@ -66,6 +66,20 @@ const std::vector<ledger_migration>& ledger_migrations() {
        " UNIQUE (workspace_id, conversation_id, seq),"
        " FOREIGN KEY (workspace_id, conversation_id)"
        "  REFERENCES conversations (workspace_id, conversation_id))"},
+      {4, "prompt_feedback",
+       // POST /v1/feedback: one score per (workspace, request); a second
+       // score replaces the first (ON CONFLICT DO UPDATE), so a user who
+       // changes their mind is counted once. No foreign key to usage_events:
+       // its key is (request_id, attempt); the write checks the request
+       // exists in the workspace instead. The index serves the per-prompt
+       // stats, which filter on prompt_id within a workspace and month.
+       "CREATE TABLE prompt_feedback ("
+       " workspace_id TEXT NOT NULL,"
+       " request_id TEXT NOT NULL,"
+       " score DOUBLE PRECISION NOT NULL,"
+       " recorded_at_ms BIGINT NOT NULL,"
+       " PRIMARY KEY (workspace_id, request_id));"
+       "CREATE INDEX usage_events_prompt ON usage_events (workspace_id, prompt_id, ts_ms)"},
   };
   return all;
 }

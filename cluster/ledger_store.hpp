@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/prompt_stats.hpp"
 #include "cluster/store_error.hpp"
 #include "cluster/usage_row.hpp"
 
@@ -57,6 +58,14 @@ class ledger_store {
   /// The period's rows of `workspace`, oldest first (ties by request_id, attempt).
   virtual store_result<std::vector<usage_row>> events(const std::string& workspace,
                                                       const std::string& period) = 0;
+  /// One line per client request of `workspace` that used prompt `prompt_id`
+  /// in `period`, ascending by version (GET /v1/prompts/{name}/stats; fold
+  /// with summarize_prompt_stats). Not pure: a store without it says so.
+  virtual store_result<std::vector<prompt_request_outcome>> prompt_requests(
+      const std::string& workspace, const std::string& prompt_id, const std::string& period);
+  /// Records (or replaces) a score for a request of the record's workspace.
+  /// false = that workspace's ledger has no such request_id (POST /v1/feedback 404).
+  virtual store_result<bool> record_feedback(const feedback_record& f);
   /// Reachable? (GET /readyz). Reconnects if the connection was lost.
   virtual store_status ping() = 0;
   /// "sqlite" or "postgresql", for logs.

@@ -6,6 +6,7 @@
 
 #include "cluster/billing_period.hpp"
 #include "cluster/ledger_schema.hpp"
+#include "cluster/prompt_stats_sql.hpp"
 
 namespace sb::cluster {
 namespace {
@@ -265,6 +266,42 @@ store_result<std::vector<usage_row>> postgres_ledger_store::events(const std::st
     out.push_back(std::move(row));
   }
   return out;
+}
+
+store_result<std::vector<prompt_request_outcome>> postgres_ledger_store::prompt_requests(
+    const std::string& workspace, const std::string& prompt_id, const std::string& period) {
+  auto b = parse_period(period);
+  if (!b) return make_store_error(store_errc::bad_input, "period must be YYYY-MM: " + period);
+  if (auto e = ensure_connected()) return *e;
+  const std::string start = std::to_string(b->start_ms), end = std::to_string(b->end_ms);
+  const char* params[] = {workspace.c_str(), prompt_id.c_str(), start.c_str(), end.c_str()};
+  result r{PQexecParams(conn_, sql::prompt_requests, 4, nullptr, params, nullptr, nullptr, 0)};
+  if (!r.ok()) return error_of("prompt stats", PQresultErrorMessage(r.r));
+  std::vector<prompt_request_outcome> out;
+  out.reserve(static_cast<std::size_t>(PQntuples(r.r)));
+  for (int i = 0; i < PQntuples(r.r); ++i) {
+    prompt_request_outcome o;
+    o.version = static_cast<int>(r.int64(i, 0));
+    o.request_id = r.text(i, 1);
+    o.rows = r.int64(i, 2);
+    o.latency_ms = r.int64(i, 3);  // SUM(bigint) is numeric: integral text
+    o.prompt_tokens = r.int64(i, 4);
+    o.completion_tokens = r.int64(i, 5);
+    o.cost_estimate_usd = r.real(i, 6);
+    o.final_status = r.text(i, 7);
+    if (!PQgetisnull(r.r, i, 8)) o.feedback = r.real(i, 8);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+store_result<bool> postgres_ledger_store::record_feedback(const feedback_record& f) {
+  if (auto e = ensure_connected()) return *e;
+  const std::string score = exact_double(f.score), at = std::to_string(f.recorded_at_ms);
+  const char* params[] = {f.workspace_id.c_str(), f.request_id.c_str(), score.c_str(), at.c_str()};
+  result r{PQexecParams(conn_, sql::record_feedback, 4, nullptr, params, nullptr, nullptr, 0)};
+  if (!r.ok()) return error_of("feedback", PQresultErrorMessage(r.r));
+  return std::strtol(PQcmdTuples(r.r), nullptr, 10) > 0;
 }
 
 store_status postgres_ledger_store::ping() {

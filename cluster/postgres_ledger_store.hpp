@@ -28,6 +28,9 @@ class postgres_ledger_store final : public ledger_store {
                                         const std::string& period) override;
   store_result<std::vector<usage_row>> events(const std::string& workspace,
                                               const std::string& period) override;
+  store_result<std::vector<prompt_request_outcome>> prompt_requests(
+      const std::string& workspace, const std::string& prompt_id, const std::string& period) override;
+  store_result<bool> record_feedback(const feedback_record& f) override;
   store_status ping() override;
   [[nodiscard]] const char* backend() const override { return "postgresql"; }
 

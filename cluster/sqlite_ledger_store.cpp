@@ -4,6 +4,7 @@
 
 #include "cluster/billing_period.hpp"
 #include "cluster/ledger_schema.hpp"
+#include "cluster/prompt_stats_sql.hpp"
 
 namespace sb::cluster {
 namespace {
@@ -19,6 +20,9 @@ struct statement {
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
+
+/// The shared SQL names its parameters $1, $2, …: bind by name.
+int param(sqlite3_stmt* s, const char* name) { return sqlite3_bind_parameter_index(s, name); }
 
 std::string column_text(sqlite3_stmt* s, int i) {
   auto p = sqlite3_column_text(s, i);
@@ -221,6 +225,48 @@ store_result<std::vector<usage_row>> sqlite_ledger_store::events(const std::stri
   }
   if (rc != SQLITE_DONE) return last_error("events");
   return out;
+}
+
+store_result<std::vector<prompt_request_outcome>> sqlite_ledger_store::prompt_requests(
+    const std::string& workspace, const std::string& prompt_id, const std::string& period) {
+  auto b = parse_period(period);
+  if (!b) return make_store_error(store_errc::bad_input, "period must be YYYY-MM: " + period);
+  statement st;
+  if (sqlite3_prepare_v2(db_, sql::prompt_requests, -1, &st.s, nullptr) != SQLITE_OK)
+    return last_error("prompt stats");
+  bind_text(st.s, param(st.s, "$1"), workspace);
+  bind_text(st.s, param(st.s, "$2"), prompt_id);
+  sqlite3_bind_int64(st.s, param(st.s, "$3"), b->start_ms);
+  sqlite3_bind_int64(st.s, param(st.s, "$4"), b->end_ms);
+  std::vector<prompt_request_outcome> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    prompt_request_outcome o;
+    o.version = sqlite3_column_int(st.s, 0);
+    o.request_id = column_text(st.s, 1);
+    o.rows = sqlite3_column_int64(st.s, 2);
+    o.latency_ms = sqlite3_column_int64(st.s, 3);
+    o.prompt_tokens = sqlite3_column_int64(st.s, 4);
+    o.completion_tokens = sqlite3_column_int64(st.s, 5);
+    o.cost_estimate_usd = sqlite3_column_double(st.s, 6);
+    o.final_status = column_text(st.s, 7);
+    if (sqlite3_column_type(st.s, 8) != SQLITE_NULL) o.feedback = sqlite3_column_double(st.s, 8);
+    out.push_back(std::move(o));
+  }
+  if (rc != SQLITE_DONE) return last_error("prompt stats");
+  return out;
+}
+
+store_result<bool> sqlite_ledger_store::record_feedback(const feedback_record& f) {
+  statement st;
+  if (sqlite3_prepare_v2(db_, sql::record_feedback, -1, &st.s, nullptr) != SQLITE_OK)
+    return last_error("feedback");
+  bind_text(st.s, param(st.s, "$1"), f.workspace_id);
+  bind_text(st.s, param(st.s, "$2"), f.request_id);
+  sqlite3_bind_double(st.s, param(st.s, "$3"), f.score);
+  sqlite3_bind_int64(st.s, param(st.s, "$4"), f.recorded_at_ms);
+  if (sqlite3_step(st.s) != SQLITE_DONE) return last_error("feedback");
+  return sqlite3_changes(db_) > 0;
 }
 
 store_status sqlite_ledger_store::ping() { return exec("SELECT 1"); }
