@@ -3,10 +3,12 @@
 // snapshot, one adapter per provider, the shared upstream client, the
 // provider directory and the metrics.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
 
+#include "actors/conversation_messages.hpp"
 #include "actors/metering_messages.hpp"
 #include "actors/provider_directory.hpp"
 #include "cluster/price_table.hpp"
@@ -35,6 +37,14 @@ struct gateway_context {
   gateway_metrics* metrics = nullptr;
   ledger_actor ledger;         // one row per upstream call
   quota_actor quota;           // reserve before, settle after
+  conversation_actor conversations;  // SPEC 7: X-Conversation-Id logs here (null: not logged)
+  journal_writer_actor journal;      // SPEC 7: every SSE event of a logged stream, for reattach
+  /// Bytes a streaming client may leave unread before the session drops it
+  /// (back-pressure, SPEC 7 / issue 6).
+  std::size_t max_stream_backlog_bytes = 1u << 20;
+  /// Sessions alive: the drain stops the conversation and journal actors
+  /// only after the last one has sent its final writes.
+  mutable std::atomic<int> live_sessions{0};
   cluster::price_table prices;
 
   [[nodiscard]] const provider_entry* provider(const std::string& id) const {

@@ -32,6 +32,9 @@ const char* outcome_name(failure_kind k) {
 constexpr std::chrono::milliseconds provider_actor_poll{2};
 constexpr std::chrono::milliseconds provider_actor_wait{1000};
 
+// The resume grace ended: the detached stream's upstream is cancelled.
+using grace_atom = caf::atom_constant<caf::atom("sgrace")>;
+
 /// The attempt in flight: which target, which key, what has come back.
 struct attempt {
   std::uint64_t call_id = 0;
@@ -67,7 +70,15 @@ struct session_state {
 
   // Stream relay.
   std::string message_id;
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;  // of the last event sent: ids are <message_id>:1, :2, …
+  // SPEC 7: the conversation log and the stream journal.
+  bool logging = false;           // X-Conversation-Id and a conversation actor
+  bool journaling = false;        // logging a stream: every event to the journal
+  cluster::message_key reply_key; // the assistant message
+  bool reply_open = false;        // conv_start sent, conv_finish not yet
+  bool journal_open = false;      // events journaled, journal_finish not yet
+  bool replayed = false;          // resume: the stored text went out first
+  bool detached = false;          // the client left; the upstream runs on for the grace
   bool stream_started = false;  // head sent: no fall-through from here on
   std::vector<nlohmann::json> held;  // role-only chunks held until real content
   bool answered = false;
@@ -78,14 +89,28 @@ struct session_state {
 
   static inline const char* name = "session";
 
+  void end_reply(cluster::message_status status) {
+    if (reply_open) caf::anon_send(ctx->conversations, conv_finish_atom::value, reply_key, status);
+    if (journal_open) caf::anon_send(ctx->journal, journal_finish_atom::value, message_id, status);
+    reply_open = journal_open = false;
+  }
+
   ~session_state() {
+    if (!ctx) return;
+    struct counted {
+      const gateway_context& c;
+      ~counted() { --c.live_sessions; }
+    } done{*ctx};
     if (stream_started) ctx->metrics->stream_ended();
+    // Every way out but a complete answer leaves the logged reply partial
+    // (resumable): cancel, failure, slow client, crash.
+    end_reply(cluster::message_status::partial);
     // One settle per request, on every way out (success, failure, cancel,
     // crash): the reservation becomes what the rows billed.
     if (reservation) caf::anon_send(ctx->quota, settle_atom::value, *reservation, billed);
     // A session that dies without answering (a bug, an exception) still
     // answers: the client gets a 500 envelope, no other request is harmed.
-    if (answered || !out) return;
+    if (answered || !out || detached) return;
     if (stream_started) {
       out->write(net::sse_named_frame("", "error",
                                       internal_error("The gateway failed mid-stream.").to_body()));
@@ -113,6 +138,7 @@ net::header_list response_headers(const session_state& st, const char* content_t
     h.emplace_back("x-gateway-model", t.model);
   }
   h.emplace_back("x-gateway-attempts", std::to_string(st.attempts_made));
+  if (st.logging) h.emplace_back("x-gateway-message-id", st.message_id);
   for (auto& kv : st.job.extra_headers) h.push_back(kv);
   return h;
 }
@@ -248,12 +274,15 @@ void on_failure(self_ptr self, const failure& f) {
   write_row(st, cluster::usage_status::error, usage_so_far(st.cur));
 
   if (st.stream_started) {
-    // Content has reached the client: a retry would repeat it.
+    // Content has reached the client: a retry would repeat it. The logged
+    // reply stays partial (the state's destructor), for a resume.
     st.answered = true;
-    api_error e{502, "server_error", "upstream_error",
-                "The provider failed mid-stream: " + f.message, std::nullopt};
-    st.out->write(net::sse_named_frame("", "error", e.to_body()));
-    st.out->finish();
+    if (!st.detached) {
+      api_error e{502, "server_error", "upstream_error",
+                  "The provider failed mid-stream: " + f.message, std::nullopt};
+      st.out->write(net::sse_named_frame("", "error", e.to_body()));
+      st.out->finish();
+    }
     self->quit();
     return;
   }
@@ -299,6 +328,11 @@ void meter_success(session_state& st, const providers::token_usage& u) {
   write_row(st, cluster::usage_status::ok, u);
 }
 
+cluster::message_origin origin_of(const session_state& st) {
+  auto& t = st.job.targets[st.target_index];
+  return {t.provider, t.model, st.job.request_id};
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(wall_clock::now().time_since_epoch()).count();
 }
@@ -316,6 +350,16 @@ void finish_whole(self_ptr self) {
   st.cur.call.reset();
   report(self, st.cur.status, true, failure_kind::server_error);
   meter_success(st, d.usage);
+  if (st.logging) {
+    std::string text;
+    if (auto c = d.completion.find("choices"); c != d.completion.end() && c->is_array() && !c->empty())
+      if (auto m = (*c)[0].find("message"); m != (*c)[0].end())
+        if (auto t = m->find("content"); t != m->end() && t->is_string()) text = t->get<std::string>();
+    caf::anon_send(st.ctx->conversations, conv_start_atom::value, st.reply_key, origin_of(st),
+                   std::move(text));
+    st.reply_open = true;
+    st.end_reply(cluster::message_status::complete);
+  }
   st.answered = true;
   st.out->respond(200, response_headers(st, "application/json"), d.completion.dump());
   self->quit();
@@ -360,7 +404,28 @@ std::int64_t content_chars(const nlohmann::json& chunk) {
   return n;
 }
 
-void start_stream(self_ptr self) {
+/// One SSE event: framed for the client (unless it left) and journaled for
+/// a reattach (a logged stream). The id is <message_id>:<seq>.
+void emit(session_state& st, std::string data, std::string& frames) {
+  auto seq = ++st.seq;
+  if (!st.detached) frames += net::sse_frame(st.message_id + ":" + std::to_string(seq), data);
+  if (st.journaling) {
+    st.journal_open = true;
+    caf::anon_send(st.ctx->journal, journal_append_atom::value, st.message_id, seq, std::move(data));
+  }
+}
+
+/// The content text of a chunk (the first choice's delta), for the log.
+void append_delta_text(const nlohmann::json& chunk, std::string& text) {
+  auto c = chunk.find("choices");
+  if (c == chunk.end() || !c->is_array() || c->empty()) return;
+  auto d = (*c)[0].find("delta");
+  if (d == (*c)[0].end() || !d->is_object()) return;
+  if (auto t = d->find("content"); t != d->end() && t->is_string())
+    text += t->get_ref<const std::string&>();
+}
+
+void start_stream(self_ptr self, std::string& frames) {
   auto& st = self->state;
   st.stream_started = true;
   st.ctx->metrics->stream_started();
@@ -370,26 +435,84 @@ void start_stream(self_ptr self) {
   auto h = response_headers(st, "text/event-stream");
   h.emplace_back("cache-control", "no-cache");
   st.out->start_stream(200, std::move(h));
+  if (st.logging) {
+    // A resume's row exists (its text kept); this names who continues it.
+    caf::anon_send(st.ctx->conversations, conv_start_atom::value, st.reply_key, origin_of(st),
+                   std::string());
+    st.reply_open = true;
+  }
+  if (st.job.resume && !st.replayed) {
+    // The stored text first, as one chunk: the client sees one message.
+    st.replayed = true;
+    nlohmann::json replay = {
+        {"id", "chatcmpl-" + st.job.request_id.substr(4)},
+        {"object", "chat.completion.chunk"},
+        {"created", unix_now()},
+        {"model", current_target(st).model},
+        {"choices",
+         {{{"index", 0},
+           {"delta", {{"role", "assistant"}, {"content", st.job.resume->text}}},
+           {"finish_reason", nullptr}}}}};
+    emit(st, replay.dump(), frames);
+  }
 }
 
-void relay_chunks(self_ptr self, std::vector<nlohmann::json>& chunks) {
+void cancel_upstream(session_state& st) {
+  if (!st.cur.call) return;
+  st.cur.call->cancel();
+  st.cur.call.reset();
+  st.ctx->metrics->upstream_cancelled();
+  auto& t = current_target(st);
+  st.ctx->metrics->upstream_attempt(t.provider, t.model, st.cur.key_id, "cancelled");
+  write_row(st, cluster::usage_status::cancelled, usage_so_far(st.cur));
+}
+
+/// Back-pressure: the client left more than the bound unread. Nothing more
+/// is queued for it: the upstream is cancelled (metered), the reply stays
+/// partial (resumable), and the server's write-stall timeout drops the
+/// connection if the client never reads the end.
+void drop_slow_client(self_ptr self) {
+  auto& st = self->state;
+  log::warn("request " + st.job.request_id + ": client left " +
+            std::to_string(st.out->pending_bytes()) + " bytes unread; stream cut");
+  st.ctx->metrics->slow_client_dropped();
+  api_error e{503, "server_error", "client_too_slow",
+              "The stream was cut because the client read too slowly.", std::nullopt};
+  st.out->write(net::sse_named_frame("", "error", e.to_body()));
+  st.out->finish();
+  cancel_upstream(st);
+  st.answered = true;
+  self->quit();
+}
+
+/// false: the session stopped (slow client); the caller returns at once.
+bool relay_chunks(self_ptr self, std::vector<nlohmann::json>& chunks) {
   auto& st = self->state;
   std::string frames;
+  std::string text;
   for (auto& chunk : chunks) {
     if (!st.stream_started) {
       if (!carries_content(chunk)) {
         st.held.push_back(std::move(chunk));
         continue;
       }
-      start_stream(self);
-      for (auto& h : st.held)
-        frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), h.dump());
+      start_stream(self, frames);
+      for (auto& h : st.held) emit(st, h.dump(), frames);
       st.held.clear();
     }
     st.cur.streamed_chars += content_chars(chunk);
-    frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), chunk.dump());
+    if (st.reply_open) append_delta_text(chunk, text);
+    emit(st, chunk.dump(), frames);
   }
-  if (!frames.empty()) st.out->write(std::move(frames));
+  if (!text.empty())
+    caf::anon_send(st.ctx->conversations, conv_delta_atom::value, st.reply_key, std::move(text));
+  if (st.detached || frames.empty()) return true;
+  st.out->write(std::move(frames));
+  if (st.out->pending_bytes() > st.ctx->max_stream_backlog_bytes) {
+    drop_slow_client(self);
+    return false;
+  }
+  return true;
 }
 
 void finish_stream(self_ptr self) {
@@ -400,15 +523,17 @@ void finish_stream(self_ptr self) {
   meter_success(st, usage);
   if (!st.stream_started) {
     // Nothing but role chunks came: still a valid (empty) answer.
-    start_stream(self);
     std::string frames;
-    for (auto& h : st.held)
-      frames += net::sse_frame(st.message_id + ":" + std::to_string(st.seq++), h.dump());
+    start_stream(self, frames);
+    for (auto& h : st.held) emit(st, h.dump(), frames);
     if (!frames.empty()) st.out->write(std::move(frames));
   }
+  st.end_reply(cluster::message_status::complete);
   st.answered = true;
-  st.out->write("data: [DONE]\n\n");
-  st.out->finish();
+  if (!st.detached) {
+    st.out->write("data: [DONE]\n\n");
+    st.out->finish();
+  }
   self->quit();
 }
 
@@ -435,7 +560,7 @@ void on_upstream(self_ptr self, upstream_event& ev) {
       std::vector<nlohmann::json> chunks;
       for (auto& e : events) {
         if (auto f = st.cur.decoder->on_event(e, chunks)) {
-          relay_chunks(self, chunks);
+          if (!relay_chunks(self, chunks)) return;
           st.cur.call->cancel();
           return on_failure(self, *f);
         }
@@ -453,7 +578,7 @@ void on_upstream(self_ptr self, upstream_event& ev) {
         st.cur.sse.feed("\n\n", events);
         std::vector<nlohmann::json> chunks;
         for (auto& e : events) st.cur.decoder->on_event(e, chunks);
-        relay_chunks(self, chunks);
+        if (!relay_chunks(self, chunks)) return;
       }
       if (!st.cur.decoder->done())
         return on_failure(self, failure{failure_kind::server_error, st.cur.status, "stream_truncated",
@@ -466,11 +591,33 @@ void on_upstream(self_ptr self, upstream_event& ev) {
   }
 }
 
+/// A resume's request: the conversation so far, then the partial reply.
+/// Anthropic continues an assistant prefill (a final assistant message) and
+/// rejects trailing whitespace in it; the others are told to continue.
+nlohmann::json resume_body(const nlohmann::json& body, const std::string& text, bool prefill) {
+  auto b = body;
+  auto& messages = b["messages"];
+  if (prefill) {
+    auto end = text.find_last_not_of(" \t\r\n");
+    messages.push_back({{"role", "assistant"}, {"content", text.substr(0, end == std::string::npos ? 0 : end + 1)}});
+    return b;
+  }
+  messages.push_back({{"role", "assistant"}, {"content", text}});
+  messages.push_back({{"role", "user"},
+                      {"content", "Your previous reply was cut off. Continue it from exactly where it "
+                                  "stops: do not repeat any of it, add no preamble, start mid-sentence "
+                                  "if it stopped mid-sentence."}});
+  return b;
+}
+
 void start_call(self_ptr self, const key_grant& g) {
   auto& st = self->state;
   auto& t = current_target(st);
   auto* p = st.ctx->provider(t.provider);
-  auto enc = p->adapter->encode(st.job.body, t.model, g.secret, st.job.stream);
+  auto enc = st.job.resume
+                 ? p->adapter->encode(resume_body(st.job.body, st.job.resume->text, t.provider == "anthropic"),
+                                      t.model, g.secret, st.job.stream)
+                 : p->adapter->encode(st.job.body, t.model, g.secret, st.job.stream);
 
   net::upstream_request req;
   req.url = p->config->base_url + enc.path;
@@ -644,13 +791,33 @@ void reserve_then_walk(self_ptr self) {
           });
 }
 
+/// The request's last user message, as text (parts joined).
+std::string last_user_text(const nlohmann::json& body) {
+  auto& messages = body["messages"];
+  for (auto m = messages.rbegin(); m != messages.rend(); ++m) {
+    if (m->value("role", "") != "user") continue;
+    auto c = m->find("content");
+    if (c == m->end()) return {};
+    if (c->is_string()) return c->get<std::string>();
+    std::string text;
+    if (c->is_array())
+      for (auto& part : *c)
+        if (part.is_object() && part.value("type", "") == "text") text += part.value("text", "");
+    return text;
+  }
+  return {};
+}
+
 caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context> ctx, chat_job job,
                            std::shared_ptr<net::responder> out) {
   auto& st = self->state;
   st.ctx = std::move(ctx);
+  ++st.ctx->live_sessions;
   st.job = std::move(job);
   st.out = std::move(out);
-  st.message_id = "msg_" + st.job.request_id.substr(st.job.request_id.find('_') + 1);
+  st.message_id = st.job.resume ? st.job.resume->message_id
+                                : "msg_" + st.job.request_id.substr(st.job.request_id.find('_') + 1);
+  if (st.job.resume) st.seq = st.job.resume->last_seq;
 
   self->set_exception_handler([=](std::exception_ptr&) -> caf::error {
     return caf::sec::runtime_error;  // the state's destructor answers 500
@@ -664,6 +831,22 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
     answer_error(self, e);
     return {};
   }
+  st.logging = !st.job.conversation_id.empty() && st.ctx->conversations;
+  st.journaling = st.logging && st.job.stream && st.ctx->journal;
+  if (st.logging) {
+    st.reply_key = {st.job.workspace, st.job.conversation_id, st.message_id};
+    if (st.job.resume) {
+      // In progress again at once, its stored text kept.
+      caf::anon_send(st.ctx->conversations, conv_start_atom::value, st.reply_key, origin_of(st),
+                     st.job.resume->text);
+      st.reply_open = true;
+    } else {
+      caf::anon_send(st.ctx->conversations, conv_user_atom::value,
+                     cluster::message_key{st.job.workspace, st.job.conversation_id,
+                                          cluster::new_message_id()},
+                     last_user_text(st.job.body), st.job.request_id);
+    }
+  }
   if (st.job.caps.any() && st.ctx->quota) {
     reserve_then_walk(self);
   } else {
@@ -675,17 +858,24 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
         if (gen == self->state.wake_generation) walk(self);
       },
       [=](gone_atom) {
-        // The client left: close what we started, then stop. No retry starts.
         auto& st = self->state;
-        if (st.cur.call) {
-          st.cur.call->cancel();
-          st.cur.call.reset();
-          st.ctx->metrics->upstream_cancelled();
-          auto& t = current_target(st);
-          st.ctx->metrics->upstream_attempt(t.provider, t.model, st.cur.key_id, "cancelled");
-          write_row(st, cluster::usage_status::cancelled, usage_so_far(st.cur));
+        if (st.detached) return;
+        // SPEC 7: a logged stream may be reattached; its upstream runs on
+        // for resume_grace (journaled), then is cancelled.
+        auto grace = st.ctx->config->streams.resume_grace;
+        if (grace.count() > 0 && st.stream_started && st.journaling && st.cur.call) {
+          st.detached = true;
+          st.answered = true;
+          self->delayed_send(self, grace, grace_atom::value);
+          return;
         }
+        // The client left: close what we started, then stop. No retry starts.
+        cancel_upstream(st);
         st.answered = true;  // nobody is left to answer
+        self->quit();
+      },
+      [=](grace_atom) {
+        cancel_upstream(self->state);
         self->quit();
       },
   };

@@ -5,6 +5,7 @@
 // away it closes the upstream call, cancels its timers and stops.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,17 @@ struct chat_job {
   cluster::quota_amount reservation;   // prompt estimate + max_tokens, priced
   std::int64_t prompt_estimate = 0;    // for rows of streams cut short without usage
   clock::time_point started = clock::now();
+  // SPEC 7: X-Conversation-Id (empty = not logged). The request's last user
+  // message and the reply are logged in the workspace's conversation; a
+  // streamed reply's SSE events are journaled for reattach.
+  std::string conversation_id;
+  /// POST …/messages/{id}/resume: continue this partial assistant message.
+  struct resume_from {
+    std::string message_id;
+    std::string text;            // the stored partial text, replayed first
+    std::uint64_t last_seq = 0;  // the journal's last event: the resume numbers on from it
+  };
+  std::optional<resume_from> resume;
 };
 
 /// Spawns the session; it answers on `out` and stops by itself.

@@ -10,6 +10,7 @@
 #include "actors/session_actor.hpp"
 #include "app/observed_responder.hpp"
 #include "app/routes.hpp"
+#include "cluster/conversation_message.hpp"
 #include "core/request_id.hpp"
 #include "core/target.hpp"
 #include "core/token_estimate.hpp"
@@ -131,6 +132,12 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
   job.targets = std::move(std::get<std::vector<target>>(selected));
   job.workspace = workspace->id;
   job.user = std::move(user);
+  // SPEC 7: log the exchange in this workspace's conversation.
+  if (auto conv = req.header("x-conversation-id"); conv && !conv->empty()) {
+    if (auto bad = cluster::check_conversation_id(workspace->id, std::string(*conv)))
+      return respond_error(*out, invalid_request("X-Conversation-Id: " + bad->message), job.request_id);
+    job.conversation_id = std::string(*conv);
+  }
 
   // SPEC 6: the reservation is the prompt estimate plus the most the answer
   // may cost (max_tokens, else the configured default), priced at the first

@@ -10,7 +10,11 @@
 #include <caf/all.hpp>
 
 #include "actors/gateway_context.hpp"
+#include "actors/conversation_actor.hpp"
+#include "actors/journal_writer_actor.hpp"
 #include "actors/ledger_actor.hpp"
+#include "cluster/open_conversation_store.hpp"
+#include "cluster/open_stream_journal.hpp"
 #include "actors/quota_actor.hpp"
 #include "cluster/open_ledger_store.hpp"
 #include "cluster/open_quota_store.hpp"
@@ -43,6 +47,9 @@ struct gateway::impl {
   caf::actor supervisor;
   actors::ledger_actor ledger;
   actors::quota_actor quota;
+  actors::conversation_actor conversations;
+  actors::journal_writer_actor journal;
+  std::shared_ptr<actors::gateway_context> ctx;
   app_context app;
   live_snapshot<prompts::prompt_library> prompts{prompts::prompt_library::empty()};
   live_snapshot<tools::tool_registry> tools;
@@ -97,11 +104,29 @@ std::string gateway::start() {
   if (!quota_store) return "quota (REDIS_URL): " + quota_store.error().to_string();
   d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value());
   d.quota = actors::spawn_quota_actor(*d.system, quota_store.value());
+  // SPEC 7: conversations in the ledger's database; the stream journal in
+  // process, or in Redis with REDIS_URL (a reattach on any node).
+  auto conversation_store = cluster::open_conversation_store(d.cfg->database_url);
+  if (!conversation_store)
+    return "conversations (DATABASE_URL): " + conversation_store.error().to_string();
+  cluster::stream_journal_options jo;
+  jo.grace = std::max<std::chrono::milliseconds>(jo.grace, d.cfg->streams.resume_grace);
+  auto journals = cluster::open_stream_journal(d.cfg->redis_url, jo);
+  if (!journals) return "stream journal (REDIS_URL): " + journals.error().to_string();
+  actors::conversation_actor_options co;
+  co.writing.persist_every = d.cfg->streams.persist_every;
+  d.conversations = actors::spawn_conversation_actor(*d.system, conversation_store.value(), co);
+  d.journal = actors::spawn_journal_writer(*d.system, journals.value()());
+  d.app.journals = journals.value();
 
   d.app.system = d.system.get();
   auto ctx = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
   ctx->ledger = d.ledger;
   ctx->quota = d.quota;
+  ctx->conversations = d.conversations;
+  ctx->journal = d.journal;
+  ctx->max_stream_backlog_bytes = d.opts.max_stream_backlog_bytes;
+  d.ctx = ctx;
   d.app.gateway = ctx;
 
   auto& lim = d.cfg->limits;
@@ -112,6 +137,7 @@ std::string gateway::start() {
   so.max_header_bytes = lim.max_header_bytes;
   so.read_timeout = lim.read_timeout;
   so.idle_timeout = lim.idle_timeout;
+  so.write_stall_timeout = d.opts.write_stall_timeout;
   auto app = &d.app;
   d.server = std::make_unique<net::http_server>(
       d.ioc, so, [app](net::http_request req, std::shared_ptr<net::responder> out) {
@@ -160,6 +186,13 @@ void gateway::drain_and_stop() {
   // loses no row); the loop below waits for it.
   if (d.ledger) caf::anon_send_exit(d.ledger, caf::exit_reason::user_shutdown);
   if (d.quota) caf::anon_send_exit(d.quota, caf::exit_reason::user_shutdown);
+  // The conversation log and the journal stop after the sessions: a session
+  // cut off by close_all() still writes its reply as partial on its way out.
+  auto sessions_deadline = std::chrono::steady_clock::now() + 5s;
+  while (d.ctx && d.ctx->live_sessions.load() > 0 && std::chrono::steady_clock::now() < sessions_deadline)
+    std::this_thread::sleep_for(5ms);
+  if (d.conversations) caf::anon_send_exit(d.conversations, caf::exit_reason::user_shutdown);
+  if (d.journal) caf::anon_send_exit(d.journal, caf::exit_reason::user_shutdown);
   // Sessions cut off by close_all() learn it through the I/O threads: keep
   // those running until every actor has stopped, so ~actor_system cannot hang.
   auto deadline = std::chrono::steady_clock::now() + 10s;

@@ -3,6 +3,7 @@
 // providers. main() builds one from a config and runs it until SIGTERM;
 // integration tests build one in-process on a free port.
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +21,10 @@ struct gateway_options {
   /// Already loaded (main loads them first, to exit 2 on a bad file);
   /// empty = start() loads them from the config.
   std::optional<registries> preloaded;
+  /// Back-pressure (tests shrink them): unread bytes before a stream is
+  /// cut, and how long a client may stop reading before it is dropped.
+  std::size_t max_stream_backlog_bytes = 1u << 20;
+  std::chrono::milliseconds write_stall_timeout{30000};
 };
 
 class gateway {

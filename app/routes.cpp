@@ -1,5 +1,8 @@
 #include "app/routes.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "app/observed_responder.hpp"
@@ -77,6 +80,32 @@ void route(const app_context& app, net::http_request req, std::shared_ptr<net::r
   if (path == "/admin/keys") {
     if (only("GET") && admin_allowed(app, req, *out)) handle_admin_keys(app, req, out);
     return;
+  }
+  // SPEC 7: /v1/conversations/{id}[/messages/{message_id}/(stream|resume)]
+  static constexpr std::string_view conversations_prefix = "/v1/conversations/";
+  if (path.size() > conversations_prefix.size() &&
+      path.compare(0, conversations_prefix.size(), conversations_prefix) == 0) {
+    std::vector<std::string> parts;
+    std::size_t pos = conversations_prefix.size();
+    for (;;) {
+      auto slash = path.find('/', pos);
+      parts.push_back(path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos));
+      if (slash == std::string::npos) break;
+      pos = slash + 1;
+    }
+    bool ids_ok = std::none_of(parts.begin(), parts.end(), [](auto& p) { return p.empty(); });
+    if (ids_ok && parts.size() == 1) {
+      if (only("GET")) handle_conversation_get(app, req, out, parts[0]);
+      return;
+    }
+    if (ids_ok && parts.size() == 4 && parts[1] == "messages" && parts[3] == "stream") {
+      if (only("GET")) handle_message_stream(app, req, out, parts[0], parts[2]);
+      return;
+    }
+    if (ids_ok && parts.size() == 4 && parts[1] == "messages" && parts[3] == "resume") {
+      if (only("POST")) handle_message_resume(app, req, out, parts[0], parts[2]);
+      return;
+    }
   }
   // /admin/prompts/{name}/rollout
   static constexpr std::string_view prompts_prefix = "/admin/prompts/";

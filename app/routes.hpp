@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/gateway_context.hpp"
+#include "cluster/stream_journal.hpp"
 #include "core/api_error.hpp"
 #include "core/live_snapshot.hpp"
 #include "prompts/prompt_library.hpp"
@@ -25,6 +26,8 @@ struct app_context {
   std::shared_ptr<const actors::gateway_context> gateway;
   live_snapshot<prompts::prompt_library>* prompts = nullptr;
   live_snapshot<tools::tool_registry>* tools = nullptr;
+  /// SPEC 7: the stream journal, for reattaching readers (their own connection).
+  cluster::stream_journal_factory journals;
 };
 
 void route(const app_context& app, net::http_request req, std::shared_ptr<net::responder> out);
@@ -41,6 +44,14 @@ void handle_usage_events(const app_context& app, net::http_request& req,
                          std::shared_ptr<net::responder> out);
 void handle_admin_prompt_rollout(const app_context& app, net::http_request& req,
                                   std::shared_ptr<net::responder> out, const std::string& name);
+void handle_conversation_get(const app_context& app, net::http_request& req,
+                             std::shared_ptr<net::responder> out, const std::string& conversation_id);
+void handle_message_stream(const app_context& app, net::http_request& req,
+                           std::shared_ptr<net::responder> out, const std::string& conversation_id,
+                           const std::string& message_id);
+void handle_message_resume(const app_context& app, net::http_request& req,
+                           std::shared_ptr<net::responder> out, const std::string& conversation_id,
+                           const std::string& message_id);
 void handle_admin_keys(const app_context& app, net::http_request& req,
                        std::shared_ptr<net::responder> out);
 

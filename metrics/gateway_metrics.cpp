@@ -70,6 +70,10 @@ struct gateway_metrics::impl {
   prometheus::Counter& cancellations =
       BuildCounter().Name("switchboard_upstream_cancellations_total")
           .Help("Upstream calls closed because the client went away.").Register(*registry).Add({});
+  prometheus::Counter& slow_client_drops =
+      BuildCounter().Name("switchboard_slow_client_drops_total")
+          .Help("Streams cut because the client read too slowly (back-pressure bound).")
+          .Register(*registry).Add({});
 };
 
 gateway_metrics::gateway_metrics() : impl_(std::make_unique<impl>()) {}
@@ -138,6 +142,7 @@ void gateway_metrics::quota_rejection(const std::string& workspace) {
 void gateway_metrics::stream_started() { impl_->active_streams.Increment(); }
 void gateway_metrics::stream_ended() { impl_->active_streams.Decrement(); }
 void gateway_metrics::upstream_cancelled() { impl_->cancellations.Increment(); }
+void gateway_metrics::slow_client_dropped() { impl_->slow_client_drops.Increment(); }
 
 std::string gateway_metrics::serialize() const {
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());

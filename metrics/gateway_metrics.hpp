@@ -40,6 +40,8 @@ class gateway_metrics {
   void stream_started();
   void stream_ended();
   void upstream_cancelled();
+  /// A stream cut because its client left more than the bound unread.
+  void slow_client_dropped();
 
   /// The text exposition format 0.0.4 of every metric.
   [[nodiscard]] std::string serialize() const;

@@ -79,9 +79,11 @@ TEST_CASE("a streamed completion is relayed chunk by chunk as it arrives", "[pip
   auto data = sse_data(all);
   REQUIRE(!data.empty());
   CHECK(data.back() == "[DONE]");
-  // Every event carries id: <message_id>:<seq>, seq counting from 0.
+  // Every event carries id: <message_id>:<seq>, seq counting from 1 (the
+  // stream journal's numbering: a Last-Event-ID of 0 means "from the start").
   CHECK(all.find("id: msg_") != std::string::npos);
-  CHECK(all.find(":0\ndata: ") != std::string::npos);
+  CHECK(all.find(":1\ndata: ") != std::string::npos);
+  CHECK(all.find(":0\ndata: ") == std::string::npos);
   // No usage chunk unless the client asked.
   for (auto& d : data) {
     if (d == "[DONE]") continue;
