@@ -19,7 +19,9 @@
 #include "cluster/open_ledger_store.hpp"
 #include "cluster/open_quota_store.hpp"
 #include "actors/provider_supervisor.hpp"
+#include "app/prompt_rollout_apply.hpp"
 #include "app/routes.hpp"
+#include "cluster/rollout_notifier.hpp"
 #include "core/log.hpp"
 #include "metrics/gateway_metrics.hpp"
 #include "net/http_server.hpp"
@@ -53,6 +55,8 @@ struct gateway::impl {
   app_context app;
   live_snapshot<prompts::prompt_library> prompts{prompts::prompt_library::empty()};
   live_snapshot<tools::tool_registry> tools;
+  // After `prompts`: destroyed first, so its thread never sees a dead snapshot.
+  std::unique_ptr<cluster::rollout_notifier> rollouts;
   std::uint16_t port = 0;
 
   std::mutex mutex;
@@ -82,6 +86,15 @@ std::string gateway::start() {
   d.tools.set(regs.tools);
   d.app.prompts = &d.prompts;
   d.app.tools = &d.tools;
+  // Cluster mode: PUT rollout on any node reaches every node (ADR-0012).
+  if (!d.cfg->redis_url.empty()) {
+    auto n = cluster::rollout_notifier::start(d.cfg->redis_url, [&d](const std::string& name, const std::string& json) {
+      apply_rollout_notification(d.prompts, name, json);
+    });
+    if (!n) return "rollout notifications (REDIS_URL): " + n.error().to_string();
+    d.rollouts = std::move(n.value());
+    d.app.rollouts = d.rollouts.get();
+  }
 
   d.work.emplace(d.ioc.get_executor());
   net::upstream_client_options uo;
@@ -181,18 +194,18 @@ void gateway::drain_and_stop() {
                 "window; closing them");
     d.server->close_all();
   }
-  if (d.supervisor) caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
-  // The ledger writes every row it still holds before it stops (SIGTERM
-  // loses no row); the loop below waits for it.
-  if (d.ledger) caf::anon_send_exit(d.ledger, caf::exit_reason::user_shutdown);
-  if (d.quota) caf::anon_send_exit(d.quota, caf::exit_reason::user_shutdown);
-  // The conversation log and the journal stop after the sessions: a session
-  // cut off by close_all() still writes its reply as partial on its way out.
+  // Sessions cut off by close_all() still meter on their way out: a
+  // `cancelled` row, their settle, their reply stored as partial. So the
+  // stores' actors stop only after the last session.
   auto sessions_deadline = std::chrono::steady_clock::now() + 5s;
   while (d.ctx && d.ctx->live_sessions.load() > 0 && std::chrono::steady_clock::now() < sessions_deadline)
     std::this_thread::sleep_for(5ms);
-  if (d.conversations) caf::anon_send_exit(d.conversations, caf::exit_reason::user_shutdown);
-  if (d.journal) caf::anon_send_exit(d.journal, caf::exit_reason::user_shutdown);
+  if (d.supervisor) caf::anon_send_exit(d.supervisor, caf::exit_reason::user_shutdown);
+  // Each writes what it still holds before it stops (SIGTERM loses no row);
+  // the loop below waits for them.
+  for (auto& a : {caf::actor_cast<caf::actor>(d.ledger), caf::actor_cast<caf::actor>(d.quota),
+                  caf::actor_cast<caf::actor>(d.conversations), caf::actor_cast<caf::actor>(d.journal)})
+    if (a) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   // Sessions cut off by close_all() learn it through the I/O threads: keep
   // those running until every actor has stopped, so ~actor_system cannot hang.
   auto deadline = std::chrono::steady_clock::now() + 10s;

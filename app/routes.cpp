@@ -71,6 +71,22 @@ void route(const app_context& app, net::http_request req, std::shared_ptr<net::r
     if (only("GET")) handle_usage_events(app, req, out);
     return;
   }
+  if (path == "/v1/feedback") {
+    if (only("POST")) handle_feedback(app, req, out);
+    return;
+  }
+  // /v1/prompts/{name}/stats (a name never holds '/')
+  static constexpr std::string_view stats_prefix = "/v1/prompts/";
+  static constexpr std::string_view stats_suffix = "/stats";
+  if (path.size() > stats_prefix.size() + stats_suffix.size() &&
+      path.compare(0, stats_prefix.size(), stats_prefix) == 0 &&
+      path.compare(path.size() - stats_suffix.size(), stats_suffix.size(), stats_suffix) == 0) {
+    auto name = path.substr(stats_prefix.size(), path.size() - stats_prefix.size() - stats_suffix.size());
+    if (name.find('/') == std::string::npos) {
+      if (only("GET")) handle_prompt_stats(app, req, out, name);
+      return;
+    }
+  }
   if (path == "/metrics") {
     if (!only("GET")) return;
     out->respond(200, {{"content-type", "text/plain; version=0.0.4; charset=utf-8"}},

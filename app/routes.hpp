@@ -17,6 +17,9 @@
 namespace caf {
 class actor_system;
 }
+namespace sb::cluster {
+class rollout_notifier;
+}
 
 namespace sb {
 
@@ -28,6 +31,7 @@ struct app_context {
   live_snapshot<tools::tool_registry>* tools = nullptr;
   /// SPEC 7: the stream journal, for reattaching readers (their own connection).
   cluster::stream_journal_factory journals;
+  cluster::rollout_notifier* rollouts = nullptr;  // cluster mode (REDIS_URL) only
 };
 
 void route(const app_context& app, net::http_request req, std::shared_ptr<net::responder> out);
@@ -52,6 +56,9 @@ void handle_message_stream(const app_context& app, net::http_request& req,
 void handle_message_resume(const app_context& app, net::http_request& req,
                            std::shared_ptr<net::responder> out, const std::string& conversation_id,
                            const std::string& message_id);
+void handle_prompt_stats(const app_context& app, net::http_request& req,
+                         std::shared_ptr<net::responder> out, const std::string& name);
+void handle_feedback(const app_context& app, net::http_request& req, std::shared_ptr<net::responder> out);
 void handle_admin_keys(const app_context& app, net::http_request& req,
                        std::shared_ptr<net::responder> out);
 
