@@ -246,6 +246,7 @@ void write_row(session_state& st, cluster::usage_status status, const providers:
   }
   auto cost = st.ctx->prices.cost(t.provider, t.model, row.prompt_tokens, row.completion_tokens);
   row.cost_estimate_usd = cost.usd;
+  if (!cost.known && row.total_tokens() > 0) st.ctx->metrics->unpriced_call(t.provider, t.model);
   st.billed.tokens += row.total_tokens();
   st.billed.cost_micros += cost.micros;
   if (row.total_tokens() > 0) {

@@ -9,18 +9,18 @@
 #include <boost/asio/io_context.hpp>
 #include <caf/all.hpp>
 
-#include "actors/gateway_context.hpp"
 #include "actors/conversation_actor.hpp"
+#include "actors/gateway_context.hpp"
 #include "actors/journal_writer_actor.hpp"
 #include "actors/ledger_actor.hpp"
-#include "cluster/open_conversation_store.hpp"
-#include "cluster/open_stream_journal.hpp"
-#include "actors/quota_actor.hpp"
-#include "cluster/open_ledger_store.hpp"
-#include "cluster/open_quota_store.hpp"
 #include "actors/provider_supervisor.hpp"
+#include "actors/quota_actor.hpp"
 #include "app/prompt_rollout_apply.hpp"
 #include "app/routes.hpp"
+#include "cluster/open_conversation_store.hpp"
+#include "cluster/open_ledger_store.hpp"
+#include "cluster/open_quota_store.hpp"
+#include "cluster/open_stream_journal.hpp"
 #include "cluster/rollout_notifier.hpp"
 #include "core/log.hpp"
 #include "metrics/gateway_metrics.hpp"
@@ -115,8 +115,20 @@ std::string gateway::start() {
   if (!ledger_store) return "ledger (DATABASE_URL): " + ledger_store.error().to_string();
   auto quota_store = cluster::open_quota_store(d.cfg->redis_url, d.cfg->database_url);
   if (!quota_store) return "quota (REDIS_URL): " + quota_store.error().to_string();
-  d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value());
-  d.quota = actors::spawn_quota_actor(*d.system, quota_store.value());
+  auto ledger_counters = std::make_shared<cluster::ledger_counters>();
+  auto quota_counters = std::make_shared<actors::quota_counters>();
+  d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value(), {}, ledger_counters);
+  d.quota = actors::spawn_quota_actor(*d.system, quota_store.value(), {}, quota_counters);
+  d.metrics.on_collect([ledger_counters, quota_counters] {
+    gateway_metrics::store_counters c;
+    c.ledger_buffered = ledger_counters->buffered.load();
+    c.ledger_written = ledger_counters->written.load();
+    c.ledger_dropped = ledger_counters->dropped.load();
+    c.ledger_failed_flushes = ledger_counters->failed_flushes.load();
+    c.quota_pending_settles = quota_counters->pending_settles.load();
+    c.quota_unavailable = quota_counters->unavailable.load();
+    return c;
+  });
   // SPEC 7: conversations in the ledger's database; the stream journal in
   // process, or in Redis with REDIS_URL (a reattach on any node).
   auto conversation_store = cluster::open_conversation_store(d.cfg->database_url);

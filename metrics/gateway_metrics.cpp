@@ -1,6 +1,7 @@
 #include "metrics/gateway_metrics.hpp"
 
 #include <array>
+#include <mutex>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -67,6 +68,33 @@ struct gateway_metrics::impl {
   prometheus::Gauge& active_streams =
       BuildGauge().Name("switchboard_active_streams")
           .Help("Streamed responses in progress.").Register(*registry).Add({});
+  prometheus::Family<prometheus::Counter>& unpriced =
+      BuildCounter().Name("switchboard_unpriced_calls_total")
+          .Help("Upstream calls billed 0 because their model has no price (set `prices`).")
+          .Register(*registry);
+  prometheus::Gauge& ledger_buffered =
+      BuildGauge().Name("switchboard_ledger_buffered_rows")
+          .Help("Usage rows waiting to be written (grows while the database is down).")
+          .Register(*registry).Add({});
+  prometheus::Gauge& ledger_written =
+      BuildGauge().Name("switchboard_ledger_written_rows")
+          .Help("Usage rows written by this node since it started.").Register(*registry).Add({});
+  prometheus::Gauge& ledger_dropped =
+      BuildGauge().Name("switchboard_ledger_dropped_rows")
+          .Help("Usage rows lost since start (backlog full, or shutdown with the database down).")
+          .Register(*registry).Add({});
+  prometheus::Gauge& ledger_failed_flushes =
+      BuildGauge().Name("switchboard_ledger_failed_flushes")
+          .Help("Ledger writes the database refused since start.").Register(*registry).Add({});
+  prometheus::Gauge& quota_pending =
+      BuildGauge().Name("switchboard_quota_pending_settles")
+          .Help("Quota settles waiting for the quota store (Redis down).").Register(*registry).Add({});
+  prometheus::Gauge& quota_unavailable =
+      BuildGauge().Name("switchboard_quota_unavailable_reservations")
+          .Help("Capped requests refused since start because the quota store was unreachable.")
+          .Register(*registry).Add({});
+  std::function<store_counters()> read_stores;
+  std::mutex read_mutex;
   prometheus::Counter& cancellations =
       BuildCounter().Name("switchboard_upstream_cancellations_total")
           .Help("Upstream calls closed because the client went away.").Register(*registry).Add({});
@@ -144,7 +172,28 @@ void gateway_metrics::stream_ended() { impl_->active_streams.Decrement(); }
 void gateway_metrics::upstream_cancelled() { impl_->cancellations.Increment(); }
 void gateway_metrics::slow_client_dropped() { impl_->slow_client_drops.Increment(); }
 
+void gateway_metrics::unpriced_call(const std::string& provider, const std::string& model) {
+  impl_->unpriced.Add({{"provider", provider}, {"model", model}}).Increment();
+}
+
+void gateway_metrics::on_collect(std::function<store_counters()> read) {
+  std::lock_guard lock(impl_->read_mutex);
+  impl_->read_stores = std::move(read);
+}
+
 std::string gateway_metrics::serialize() const {
+  {
+    std::lock_guard lock(impl_->read_mutex);
+    if (impl_->read_stores) {
+      auto c = impl_->read_stores();
+      impl_->ledger_buffered.Set(static_cast<double>(c.ledger_buffered));
+      impl_->ledger_written.Set(static_cast<double>(c.ledger_written));
+      impl_->ledger_dropped.Set(static_cast<double>(c.ledger_dropped));
+      impl_->ledger_failed_flushes.Set(static_cast<double>(c.ledger_failed_flushes));
+      impl_->quota_pending.Set(static_cast<double>(c.quota_pending_settles));
+      impl_->quota_unavailable.Set(static_cast<double>(c.quota_unavailable));
+    }
+  }
   return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
 }
 

@@ -3,6 +3,7 @@
 // verbs, not prometheus-cpp types; every method is thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,21 @@ class gateway_metrics {
   void upstream_cancelled();
   /// A stream cut because its client left more than the bound unread.
   void slow_client_dropped();
+
+  /// A call whose model has no price: it is billed 0, which ops must see.
+  void unpriced_call(const std::string& provider, const std::string& model);
+  /// The metering stores' health, read from their actors' counters at scrape
+  /// time: rows waiting for the database, rows lost, settles waiting for Redis.
+  struct store_counters {
+    std::uint64_t ledger_buffered = 0;
+    std::uint64_t ledger_written = 0;
+    std::uint64_t ledger_dropped = 0;
+    std::uint64_t ledger_failed_flushes = 0;
+    std::uint64_t quota_pending_settles = 0;
+    std::uint64_t quota_unavailable = 0;
+  };
+  /// Called before each serialize() to refresh those gauges.
+  void on_collect(std::function<store_counters()> read);
 
   /// The text exposition format 0.0.4 of every metric.
   [[nodiscard]] std::string serialize() const;

@@ -131,3 +131,23 @@ TEST_CASE("a request that does not fit the monthly cap gets 402 and costs no ups
   auto metrics = http_request(gw.port(), "GET", "/metrics").body;
   CHECK(metrics.find("switchboard_quota_rejections_total{workspace=\"tiny\"} " + std::to_string(refused)) != std::string::npos);
 }
+
+TEST_CASE("a model without a price is billed 0 and counted for ops", "[metering]") {
+  sb::fakes::fake_provider fake;
+  running_gateway gw(fast_config(), fake_env(fake.base_url(), {"openai"}, {{"LLM_MODEL_OPENAI", "mystery-model-9"}}));
+  REQUIRE(gw.chat(user_message("auto")).status == 200);
+
+  auto rows = jsonl(http_request(gw.port(), "GET", "/v1/usage/events").body);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["model"] == "mystery-model-9");
+  CHECK(rows[0]["cost_estimate_usd"] == 0.0);
+  CHECK(rows[0]["completion_tokens"].get<int>() > 0);
+
+  auto metrics = http_request(gw.port(), "GET", "/metrics").body;
+  CHECK(metrics.find("switchboard_unpriced_calls_total{model=\"mystery-model-9\",provider=\"openai\"} 1") !=
+        std::string::npos);
+  // The usage read above flushed the ledger: the row is written, none waits.
+  CHECK(metrics.find("switchboard_ledger_written_rows 1") != std::string::npos);
+  CHECK(metrics.find("switchboard_ledger_buffered_rows 0") != std::string::npos);
+  CHECK(metrics.find("switchboard_ledger_dropped_rows 0") != std::string::npos);
+}
