@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/gateway_context.hpp"
+#include "actors/tool_loop.hpp"
 #include "cluster/quota_store.hpp"
 #include "actors/messages.hpp"
 #include "core/target.hpp"
@@ -48,6 +49,9 @@ struct chat_job {
     std::uint64_t last_seq = 0;  // the journal's last event: the resume numbers on from it
   };
   std::optional<resume_from> resume;
+  /// SPEC 9: `gateway_tools` named registry tools; the session runs the tool
+  /// loop (ADR-0013). Also set when a paused loop resumes after a decision.
+  std::optional<tool_loop_job> tools;
 };
 
 /// Spawns the session; it answers on `out` and stops by itself.

@@ -2,6 +2,7 @@
 // hand the request to a fresh session actor. Returns at once; the session
 // answers on the responder.
 
+#include <algorithm>
 #include <set>
 
 #include <caf/all.hpp>
@@ -66,11 +67,17 @@ std::optional<api_error> validate(const nlohmann::json& body) {
     if (auto v = p->find("variables"); v != p->end() && !v->is_object() && !v->is_null())
       return invalid_request("`prompt.variables` must be an object.", "prompt.variables");
   }
-  // Registry tools (SPEC 9) run through the tool loop, which this build does
-  // not have yet: refusing them is better than forwarding them to a provider.
-  if (body.contains("gateway_tools"))
-    return invalid_request("`gateway_tools` is not supported by this gateway yet.", "gateway_tools",
-                           "unsupported_parameter");
+  if (auto g = body.find("gateway_tools"); g != body.end() && !g->is_null()) {
+    if (!g->is_array())
+      return invalid_request("`gateway_tools` must be an array of registry tool names.", "gateway_tools");
+    for (auto& n : *g)
+      if (!n.is_string() || n.get_ref<const std::string&>().empty())
+        return invalid_request("`gateway_tools` must be an array of registry tool names.", "gateway_tools");
+    // The loop does not stream yet (ADR-0013): refused rather than silently wrong.
+    if (!g->empty() && body.value("stream", false))
+      return invalid_request("`gateway_tools` with `stream: true` is not supported yet; send the "
+                             "request without streaming.", "stream", "unsupported_parameter");
+  }
   return std::nullopt;
 }
 
@@ -109,6 +116,44 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
   if (auto* e = std::get_if<api_error>(&selected)) return respond_error(*out, *e, request_id);
 
   actors::chat_job job;
+  // SPEC 9: registry tools are offered to the model beside the client's own,
+  // and the session runs the loop (ADR-0013).
+  if (auto g = body.find("gateway_tools"); g != body.end()) {
+    std::vector<std::string> names;
+    if (g->is_array()) {
+      auto registry = app.tools ? app.tools->get() : nullptr;
+      std::set<std::string> client_names;
+      if (auto t = body.find("tools"); t != body.end() && t->is_array())
+        for (auto& d : *t)
+          if (d.is_object() && d.contains("function") && d["function"].is_object())
+            client_names.insert(d["function"].value("name", ""));
+      for (auto& n : *g) {
+        auto name = n.get<std::string>();
+        if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+        if (!registry || !registry->find(name))
+          return respond_error(*out, invalid_request("Unknown gateway tool '" + name + "': no tool of "
+                                                     "that name is configured.", "gateway_tools",
+                                                     "unknown_gateway_tool"), request_id);
+        if (client_names.count(name))
+          return respond_error(*out, invalid_request("The tool '" + name + "' is both in `tools` and in "
+                                                     "`gateway_tools`; name it once.", "tools"),
+                               request_id);
+        names.push_back(std::move(name));
+      }
+      if (!names.empty()) {
+        auto& tools = body["tools"];
+        if (!tools.is_array()) tools = nlohmann::json::array();
+        for (auto& name : names) tools.push_back(*registry->openai_tool_definition(name));
+        actors::tool_loop_job tl;
+        tl.registry = std::move(registry);
+        tl.names = std::move(names);
+        tl.confirmations = app.confirmations;
+        tl.confirmation_ttl = app.confirmation_ttl;
+        job.tools = std::move(tl);
+      }
+    }
+    body.erase("gateway_tools");
+  }
   auto user = end_user(body, req);
   if (auto p = body.find("prompt"); p != body.end()) {
     // The rendered version becomes the first system message (SPEC 8).

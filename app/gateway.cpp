@@ -145,6 +145,9 @@ std::string gateway::start() {
   d.app.journals = journals.value();
 
   d.app.system = d.system.get();
+  // SPEC 9: paused tool loops, in process (ADR-0013: one node for now).
+  d.app.confirmations = actors::make_memory_confirmation_store();
+  d.app.confirmation_ttl = d.opts.tool_confirmation_ttl;
   auto ctx = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
   ctx->ledger = d.ledger;
   ctx->quota = d.quota;

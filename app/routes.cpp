@@ -87,6 +87,20 @@ void route(const app_context& app, net::http_request req, std::shared_ptr<net::r
       return;
     }
   }
+  // SPEC 9: /v1/tool-confirmations[/{id}]
+  if (path == "/v1/tool-confirmations") {
+    if (only("GET")) handle_tool_confirmations_list(app, req, out);
+    return;
+  }
+  static constexpr std::string_view confirmations_prefix = "/v1/tool-confirmations/";
+  if (path.size() > confirmations_prefix.size() &&
+      path.compare(0, confirmations_prefix.size(), confirmations_prefix) == 0) {
+    auto id = path.substr(confirmations_prefix.size());
+    if (id.find('/') == std::string::npos) {
+      if (only("POST")) handle_tool_confirmation(app, req, out, id);
+      return;
+    }
+  }
   if (path == "/metrics") {
     if (!only("GET")) return;
     out->respond(200, {{"content-type", "text/plain; version=0.0.4; charset=utf-8"}},

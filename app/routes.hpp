@@ -7,6 +7,7 @@
 #include <string>
 
 #include "actors/gateway_context.hpp"
+#include "actors/tool_loop.hpp"
 #include "cluster/stream_journal.hpp"
 #include "core/api_error.hpp"
 #include "core/live_snapshot.hpp"
@@ -32,6 +33,9 @@ struct app_context {
   /// SPEC 7: the stream journal, for reattaching readers (their own connection).
   cluster::stream_journal_factory journals;
   cluster::rollout_notifier* rollouts = nullptr;  // cluster mode (REDIS_URL) only
+  /// SPEC 9: tool loops paused before a sensitive call (ADR-0013).
+  std::shared_ptr<actors::confirmation_store> confirmations;
+  std::chrono::milliseconds confirmation_ttl = actors::default_confirmation_ttl;
 };
 
 void route(const app_context& app, net::http_request req, std::shared_ptr<net::responder> out);
@@ -59,6 +63,10 @@ void handle_message_resume(const app_context& app, net::http_request& req,
 void handle_prompt_stats(const app_context& app, net::http_request& req,
                          std::shared_ptr<net::responder> out, const std::string& name);
 void handle_feedback(const app_context& app, net::http_request& req, std::shared_ptr<net::responder> out);
+void handle_tool_confirmation(const app_context& app, net::http_request& req,
+                              std::shared_ptr<net::responder> out, const std::string& id);
+void handle_tool_confirmations_list(const app_context& app, net::http_request& req,
+                                    std::shared_ptr<net::responder> out);
 void handle_admin_keys(const app_context& app, net::http_request& req,
                        std::shared_ptr<net::responder> out);
 

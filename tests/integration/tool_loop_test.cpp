@@ -1,0 +1,299 @@
+// SPEC 9 / ADR-0013: the gateway's tool loop through the whole gateway, the
+// model a fake OpenAI provider scripted per round, the tools a fake endpoint
+// that records every call.
+
+#include <thread>
+
+#include "tests/integration/fake_tool_server.hpp"
+#include "tests/integration/gateway_fixture.hpp"
+
+using namespace sb::testing;
+using nlohmann::json;
+using sb::fakes::fake_provider;
+using sb::fakes::scripted_reply;
+
+namespace {
+
+using headers = std::vector<std::pair<std::string, std::string>>;
+const headers acme{{"Authorization", "Bearer acme-token"}};
+const headers globex{{"Authorization", "Bearer globex-token"}};
+
+json tools_config(const fake_tool_server& tools) {
+  json order_input = {{"type", "object"},
+                      {"properties", {{"order_id", {{"type", "string"}, {"pattern", "^o-[0-9]+$"}}}}},
+                      {"required", {"order_id"}},
+                      {"additionalProperties", false}};
+  return json::array(
+      {{{"name", "lookup_order"},
+        {"description", "Look up an order"},
+        {"input_schema", order_input},
+        {"output_schema", {{"type", "object"}, {"required", {"status"}}}},
+        {"endpoint", tools.url("/lookup")},
+        {"timeout_ms", 2000}},
+       {{"name", "refund_order"},
+        {"description", "Refund an order"},
+        {"input_schema", order_input},
+        {"output_schema", {{"type", "object"}, {"required", {"refunded"}}}},
+        {"endpoint", tools.url("/refund")},
+        {"sensitive", true},
+        {"timeout_ms", 2000}}});
+}
+
+struct loop_setup {
+  fake_provider fake;
+  fake_tool_server tools;
+  running_gateway gw;
+  explicit loop_setup(sb::gateway_options opts = {})
+      : gw(fast_config({{"tools", tools_config(tools)},
+                        {"workspaces",
+                         {{{"id", "acme"}, {"api_key_sha256", {sha256_of("acme-token")}}},
+                          {{"id", "globex"}, {"api_key_sha256", {sha256_of("globex-token")}}}}}}),
+           fake_env(fake.base_url(), {"openai"}), std::move(opts)) {
+    tools.set_reply("/lookup", {200, R"({"status":"shipped"})"});
+    tools.set_reply("/refund", {200, R"({"refunded":true})"});
+  }
+  http_response ask(const std::vector<std::string>& gateway_tools, const headers& h = acme) {
+    auto body = user_message("openai/gpt-4o-mini", "Where is my order o-42?");
+    body["gateway_tools"] = gateway_tools;
+    return gw.chat(body, h);
+  }
+  http_response decide(const std::string& id, bool approve, const headers& h = acme) {
+    return http_request(gw.port(), "POST", "/v1/tool-confirmations/" + id,
+                        json{{"approve", approve}, {"approver", "alice"}}.dump(), h);
+  }
+};
+
+scripted_reply calls(const std::string& name, const std::string& arguments) {
+  scripted_reply r;
+  r.tool_call = sb::fakes::tool_call{name, arguments};
+  return r;
+}
+
+scripted_reply says(const std::string& text) {
+  scripted_reply r;
+  r.text = text;
+  return r;
+}
+
+/// The `role: tool` messages of the provider's n-th request.
+std::vector<json> tool_messages(const fake_provider& fake, std::size_t n) {
+  std::vector<json> out;
+  auto rec = fake.received();
+  REQUIRE(rec.size() > n);
+  auto body = json::parse(rec[n].body);
+  for (auto& m : body["messages"])
+    if (m["role"] == "tool") out.push_back(m);
+  return out;
+}
+
+std::string content_of(const http_response& r) {
+  return json::parse(r.body)["choices"][0]["message"].value("content", "");
+}
+
+}  // namespace
+
+TEST_CASE("tool loop: a valid call reaches the endpoint once and the final answer comes back") {
+  loop_setup s;
+  s.fake.script(calls("lookup_order", R"({"order_id":"o-42"})"));
+  s.fake.script(says("Your order has shipped."));
+  auto r = s.ask({"lookup_order"});
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j["choices"][0]["message"]["content"] == "Your order has shipped.");
+  CHECK(j["choices"][0]["finish_reason"] == "stop");
+  CHECK(j["gateway"]["tool_rounds"] == 2);
+  REQUIRE(s.tools.call_count() == 1);
+  CHECK(json::parse(s.tools.calls()[0].body) == json{{"order_id", "o-42"}});
+  // The model was offered the registry tool, and saw its answer in round two.
+  auto first = json::parse(s.fake.received()[0].body);
+  CHECK(first["tools"][0]["function"]["name"] == "lookup_order");
+  CHECK_FALSE(first.contains("gateway_tools"));
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>()) == json{{"status", "shipped"}});
+  auto second = json::parse(s.fake.received()[1].body);
+  CHECK(second["messages"][1]["role"] == "assistant");
+  CHECK(second["messages"][1]["tool_calls"][0]["function"]["name"] == "lookup_order");
+  CHECK(r.header("x-gateway-attempts") == "2");
+}
+
+TEST_CASE("tool loop: an invalid argument never reaches the endpoint and the model hears why") {
+  loop_setup s;
+  s.fake.script(calls("lookup_order", R"({"order_id":42,"extra":true})"));
+  s.fake.script(says("Sorry."));
+  auto r = s.ask({"lookup_order"});
+  REQUIRE(r.status == 200);
+  CHECK(content_of(r) == "Sorry.");
+  CHECK(s.tools.call_count() == 0);
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  auto err = json::parse(results[0]["content"].get<std::string>());
+  CHECK(err["error"]["code"] == "invalid_arguments");
+  CHECK(err["error"]["details"].size() >= 2);
+}
+
+TEST_CASE("tool loop: arguments that are not JSON are a tool error") {
+  loop_setup s;
+  s.fake.script(calls("lookup_order", R"({"order_id": )"));
+  s.fake.script(says("Sorry."));
+  REQUIRE(s.ask({"lookup_order"}).status == 200);
+  CHECK(s.tools.call_count() == 0);
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>())["error"]["code"] == "invalid_arguments");
+}
+
+TEST_CASE("tool loop: an answer outside output_schema goes back as a tool error") {
+  loop_setup s;
+  s.tools.set_reply("/lookup", {200, R"({"unexpected":1})"});
+  s.fake.script(calls("lookup_order", R"({"order_id":"o-42"})"));
+  s.fake.script(says("The tool failed."));
+  REQUIRE(s.ask({"lookup_order"}).status == 200);
+  CHECK(s.tools.call_count() == 1);
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>())["error"]["code"] == "invalid_tool_output");
+}
+
+TEST_CASE("tool loop: a failing or slow endpoint is a tool error") {
+  loop_setup s;
+  s.tools.set_reply("/lookup", {500, R"({"oops":1})"});
+  s.fake.script(calls("lookup_order", R"({"order_id":"o-42"})"));
+  s.fake.script(says("The tool failed."));
+  REQUIRE(s.ask({"lookup_order"}).status == 200);
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>())["error"]["code"] == "tool_failed");
+
+  s.fake.reset();
+  s.tools.set_reply("/lookup", {200, R"({"status":"late"})", std::chrono::milliseconds(2500)});
+  s.fake.script(calls("lookup_order", R"({"order_id":"o-42"})"));
+  s.fake.script(says("Timed out."));
+  REQUIRE(s.ask({"lookup_order"}).status == 200);
+  results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>())["error"]["code"] == "tool_timeout");
+}
+
+TEST_CASE("tool loop: at most 8 rounds then finish_reason length") {
+  loop_setup s;
+  for (int i = 0; i < 9; ++i) s.fake.script(calls("lookup_order", R"({"order_id":"o-42"})"));
+  auto r = s.ask({"lookup_order"});
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(s.fake.request_count() == 8);
+  CHECK(s.tools.call_count() == 7);
+  CHECK(j["choices"][0]["finish_reason"] == "length");
+  CHECK(j["gateway"]["tool_loop_stopped"] == "max_rounds");
+  CHECK(j["gateway"]["tool_rounds"] == 8);
+  CHECK(r.header("x-gateway-attempts") == "8");
+}
+
+TEST_CASE("tool loop: unknown gateway tools are a 400 naming the tool") {
+  loop_setup s;
+  auto r = s.ask({"lookup_order", "launch_missiles"});
+  CHECK(r.status == 400);
+  CHECK(r.body.find("launch_missiles") != std::string::npos);
+  CHECK(s.fake.request_count() == 0);
+  auto body = user_message("openai/gpt-4o-mini");
+  body["gateway_tools"] = {"lookup_order"};
+  body["stream"] = true;
+  auto streamed = s.gw.chat(body, acme);
+  CHECK(streamed.status == 400);
+  CHECK(json::parse(streamed.body)["error"]["code"] == "unsupported_parameter");
+}
+
+TEST_CASE("tool loop: a call to a client-defined tool is returned to the client as is") {
+  loop_setup s;
+  auto body = user_message("openai/gpt-4o-mini");
+  body["gateway_tools"] = {"lookup_order"};
+  body["tools"] = {{{"type", "function"},
+                    {"function", {{"name", "get_weather"}, {"parameters", {{"type", "object"}}}}}}};
+  s.fake.script(calls("get_weather", R"({"city":"Paris"})"));
+  auto r = s.gw.chat(body, acme);
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j["choices"][0]["finish_reason"] == "tool_calls");
+  CHECK(j["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather");
+  CHECK(s.fake.request_count() == 1);
+  CHECK(s.tools.call_count() == 0);
+  auto offered = json::parse(s.fake.received()[0].body)["tools"];
+  CHECK(offered.size() == 2);
+}
+
+TEST_CASE("tool loop: a sensitive tool waits for approval and approval runs it once") {
+  loop_setup s;
+  s.fake.script(calls("refund_order", R"({"order_id":"o-42"})"));
+  s.fake.script(says("Refunded."));
+  auto r = s.ask({"refund_order"});
+  REQUIRE(r.status == 200);
+  auto j = json::parse(r.body);
+  CHECK(j["choices"][0]["finish_reason"] == "tool_calls");
+  auto pending = j["gateway"]["pending_confirmation"];
+  REQUIRE(pending.is_object());
+  CHECK(pending["tool"] == "refund_order");
+  CHECK(pending["arguments"] == json{{"order_id", "o-42"}});
+  CHECK(pending["expires_at"].get<std::int64_t>() > 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(s.tools.call_count() == 0);  // never before approval
+  CHECK(s.fake.request_count() == 1);
+
+  auto list = http_request(s.gw.port(), "GET", "/v1/tool-confirmations?status=pending", {}, acme);
+  REQUIRE(list.status == 200);
+  auto listed = json::parse(list.body)["data"];
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["id"] == pending["id"]);
+  auto other_list = http_request(s.gw.port(), "GET", "/v1/tool-confirmations?status=pending", {}, globex);
+  CHECK(json::parse(other_list.body)["data"].empty());
+
+  // Another workspace can neither see nor approve it.
+  auto stranger = s.decide(pending["id"], true, globex);
+  CHECK(stranger.status == 404);
+  CHECK(s.tools.call_count() == 0);
+
+  auto approved = s.decide(pending["id"], true);
+  REQUIRE(approved.status == 200);
+  CHECK(content_of(approved) == "Refunded.");
+  CHECK(s.tools.call_count("/refund") == 1);
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>()) == json{{"refunded", true}});
+  CHECK(r.header("x-request-id") == approved.header("x-request-id"));
+
+  auto again = s.decide(pending["id"], true);
+  CHECK(again.status == 409);
+  CHECK(s.tools.call_count() == 1);
+  CHECK(json::parse(http_request(s.gw.port(), "GET", "/v1/tool-confirmations", {}, acme).body)["data"].empty());
+}
+
+TEST_CASE("tool loop: a refused sensitive call is never run and the model is told") {
+  loop_setup s;
+  s.fake.script(calls("refund_order", R"({"order_id":"o-42"})"));
+  s.fake.script(says("I did not refund it."));
+  auto r = s.ask({"refund_order"});
+  REQUIRE(r.status == 200);
+  auto id = json::parse(r.body)["gateway"]["pending_confirmation"]["id"].get<std::string>();
+  auto refused = s.decide(id, false);
+  REQUIRE(refused.status == 200);
+  CHECK(content_of(refused) == "I did not refund it.");
+  CHECK(s.tools.call_count() == 0);
+  auto results = tool_messages(s.fake, 1);
+  REQUIRE(results.size() == 1);
+  CHECK(json::parse(results[0]["content"].get<std::string>())["error"]["code"] == "refused");
+}
+
+TEST_CASE("tool loop: an expired confirmation cannot be approved") {
+  sb::gateway_options opts;
+  opts.tool_confirmation_ttl = std::chrono::milliseconds(200);
+  loop_setup s(opts);
+  s.fake.script(calls("refund_order", R"({"order_id":"o-42"})"));
+  auto r = s.ask({"refund_order"});
+  REQUIRE(r.status == 200);
+  auto id = json::parse(r.body)["gateway"]["pending_confirmation"]["id"].get<std::string>();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(json::parse(http_request(s.gw.port(), "GET", "/v1/tool-confirmations", {}, acme).body)["data"].empty());
+  auto late = s.decide(id, true);
+  CHECK(late.status == 410);
+  CHECK(s.tools.call_count() == 0);
+  CHECK(s.decide("tc_unknown", true).status == 404);
+}
