@@ -91,3 +91,11 @@ struct tool_loop_job {
 };
 
 }  // namespace sb::actors
+
+namespace sb::actors {
+/// Cluster mode (REDIS_URL): paused loops in Redis, so any node can decide
+/// them. Keys: sb:tc:{id} (the paused loop, JSON), sb:tc:{id}:used (set once,
+/// NX: the claim), sb:tc:ws:{workspace} (a sorted set by expiry, for the
+/// list). Each lives an hour past the expiry. Null when the URL is invalid.
+std::shared_ptr<confirmation_store> make_redis_confirmation_store(const std::string& redis_url);
+}  // namespace sb::actors

@@ -145,8 +145,10 @@ std::string gateway::start() {
   d.app.journals = journals.value();
 
   d.app.system = d.system.get();
-  // SPEC 9: paused tool loops, in process (ADR-0013: one node for now).
-  d.app.confirmations = actors::make_memory_confirmation_store();
+  // SPEC 9: paused tool loops, in process or in Redis (any node decides; ADR-0013).
+  d.app.confirmations = d.cfg->redis_url.empty() ? actors::make_memory_confirmation_store()
+                                                 : actors::make_redis_confirmation_store(d.cfg->redis_url);
+  if (!d.app.confirmations) return "tool confirmations (REDIS_URL): invalid URL";
   d.app.confirmation_ttl = d.opts.tool_confirmation_ttl;
   auto ctx = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
   ctx->ledger = d.ledger;

@@ -297,3 +297,41 @@ TEST_CASE("tool loop: an expired confirmation cannot be approved") {
   CHECK(s.tools.call_count() == 0);
   CHECK(s.decide("tc_unknown", true).status == 404);
 }
+
+TEST_CASE("tool loop: a confirmation paused on one node is approved on another through Redis") {
+  const char* redis = std::getenv("SB_TEST_REDIS_URL");
+  if (!redis || !*redis) {
+    WARN("SB_TEST_REDIS_URL is not set: the two-node confirmation test needs Redis (tests/services.sh); SKIPPED");
+    return;
+  }
+  fake_provider fake;
+  fake_tool_server tools;
+  tools.set_reply("/refund", {200, R"({"refunded":true})"});
+  auto ws = "ws-tc-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  auto cfg = fast_config({{"tools", tools_config(tools)},
+                          {"workspaces", {{{"id", ws}, {"api_key_sha256", {sha256_of("tok-" + ws)}}}}}});
+  auto env = fake_env(fake.base_url(), {"openai"}, {{"REDIS_URL", redis}});
+  running_gateway a(cfg, env);
+  running_gateway b(cfg, env);
+  headers auth{{"Authorization", "Bearer tok-" + ws}};
+  fake.script(calls("refund_order", R"({"order_id":"o-7"})"));
+  fake.script(says("Refunded on b."));
+  auto body = user_message("openai/gpt-4o-mini");
+  body["gateway_tools"] = {"refund_order"};
+  auto r = a.chat(body, auth);
+  REQUIRE(r.status == 200);
+  auto id = json::parse(r.body)["gateway"]["pending_confirmation"]["id"].get<std::string>();
+  auto listed = json::parse(http_request(b.port(), "GET", "/v1/tool-confirmations", {}, auth).body)["data"];
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["id"] == id);
+  CHECK(tools.call_count() == 0);
+  auto approved = http_request(b.port(), "POST", "/v1/tool-confirmations/" + id,
+                               json{{"approve", true}, {"approver", "bob"}}.dump(), auth);
+  REQUIRE(approved.status == 200);
+  CHECK(content_of(approved) == "Refunded on b.");
+  CHECK(tools.call_count() == 1);
+  auto again = http_request(a.port(), "POST", "/v1/tool-confirmations/" + id,
+                            json{{"approve", true}, {"approver", "bob"}}.dump(), auth);
+  CHECK(again.status == 409);
+  CHECK(tools.call_count() == 1);
+}
