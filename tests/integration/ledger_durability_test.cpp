@@ -285,3 +285,104 @@ TEST_CASE("a Redis restart in the middle of load keeps the cap and the ledger ex
     CHECK(g->process().wait_exit(15s) == 0);
   }
 }
+
+// Calls still streaming when Redis loses its data and is rebuilt: their
+// settles find a counter of another generation and add their actual usage,
+// so the counter ends exactly at what the ledger billed. What this cannot
+// give back is the time in between: their reservations were lost with the
+// data, so until they settle the rebuilt counter does not hold their budget
+// and other requests are admitted into it. The cap is then exceeded by at
+// most the reservations in flight at the loss (here two). ADR-0009 lists
+// only the buffered-rows leak; this one is the second, and Redis persistence
+// (appendonly yes) removes both.
+TEST_CASE("a call in flight across a Redis data loss is counted when it settles", "[cluster][cap][redis][process]") {
+  if (find_program("redis-server").empty()) {
+    WARN("redis-server is not installed: the Redis restart test needs one");
+    return;
+  }
+  const auto pg_url = env_or_empty("SB_TEST_DATABASE_URL");
+  const int nodes = pg_url.empty() ? 1 : 2;
+  const std::int64_t reservation = sb::estimate_prompt_tokens(request_for("fast", false)) + max_tokens;
+  const int chunks = static_cast<int>(reservation - 1);
+  const std::int64_t fits = 20;
+  const std::int64_t cap = fits * reservation + reservation / 2;
+
+  sb::fakes::fake_options fo;
+  fo.text = forty_words();
+  fo.chunks = chunks;
+  sb::fakes::fake_provider fast(fo);
+  fo.chunk_delay = 120ms;  // ~2.9 s: still streaming when Redis is back and the counter rebuilt
+  sb::fakes::fake_provider slow(fo);
+
+  local_redis redis(free_loopback_port());
+  const std::string ws = "span-" + unique_suffix();
+  const std::string token = "token-" + ws;
+  const std::string admin = "admin-" + ws;
+  temp_dir dir;
+  auto config_file = dir.write("switchboard.json", two_speed_config(ws, token, cap).dump());
+  std::vector<std::unique_ptr<gateway_node>> gw;
+  for (int n = 0; n < nodes; ++n)
+    gw.push_back(std::make_unique<gateway_node>(
+        config_file,
+        node_env({{"openai", fast.base_url() + "/v1"}, {"deepseek", slow.base_url() + "/v1"}},
+                 {{"REDIS_URL", redis.url()},
+                  {"DATABASE_URL", pg_url.empty() ? dir.file("ledger.db") : pg_url},
+                  {"GATEWAY_ADMIN_TOKEN", admin}})));
+  auto node = [&](int i) { return gw[static_cast<std::size_t>(i % nodes)]->port(); };
+  std::vector<std::pair<std::string, std::string>> auth{{"Authorization", "Bearer " + token}};
+  auto chat = [&](int i, const json& body) {
+    return try_request(node(i), "POST", "/v1/chat/completions", body.dump(), auth);
+  };
+
+  std::vector<std::future<http_response>> streams;
+  for (int i = 0; i < 2; ++i)
+    streams.push_back(std::async(std::launch::async, [&, i] { return chat(i, request_for("slow", true)); }));
+  REQUIRE(slow.wait_for_requests(2, 10s));
+  redis.kill();
+  CHECK(chat(0, request_for("fast", false)).status == 503);
+  std::this_thread::sleep_for(300ms);
+  redis.start();
+  std::this_thread::sleep_for(400ms);
+  std::mutex mu;
+  std::vector<int> statuses;
+  run_concurrently(50, [&](int i) {
+    auto r = chat(i, request_for("fast", false));
+    std::lock_guard<std::mutex> lock(mu);
+    statuses.push_back(r.status);
+  });
+  const bool streams_still_running = slow.request_count() == 2 &&
+      streams[0].wait_for(0s) != std::future_status::ready;
+  for (auto& s : streams) CHECK(s.get().status == 200);
+  std::this_thread::sleep_for(300ms);  // the streams' settles
+  const auto admitted_after = std::count(statuses.begin(), statuses.end(), 200);
+  const std::int64_t admitted = 2 + admitted_after;
+
+  json usage;
+  for (int n = 0; n < nodes; ++n)
+    usage = json::parse(http_request(node(n), "GET", "/v1/usage?workspace=" + ws, {}, {{"Authorization", "Bearer " + admin}}).body);
+  usage = json::parse(http_request(node(0), "GET", "/v1/usage?workspace=" + ws, {}, {{"Authorization", "Bearer " + admin}}).body);
+  auto store = sb::cluster::redis_quota_store::from_url(redis.url());
+  REQUIRE(store);
+  auto counter = (*store)->usage(ws, sb::cluster::current_period());
+  REQUIRE(counter);
+  const auto billed = usage["total_tokens"].get<std::int64_t>();
+  INFO("cap " << cap << " (fits " << fits << "), admitted " << admitted << " (after " << admitted_after
+              << "), billed " << billed << ", counter " << counter->tokens << ", streams spanned the rebuild "
+              << streams_still_running);
+  CHECK(streams_still_running);  // else this run did not test what it is about
+  CHECK(static_cast<std::int64_t>(fast.request_count() + slow.request_count()) == admitted);
+  CHECK(usage["upstream_calls"].get<std::int64_t>() == admitted);
+  CHECK(billed == admitted * reservation);
+  // Each spanning call counted once: not lost, not twice.
+  CHECK(counter->tokens == billed);
+  // The overshoot is bounded by the reservations lost with the data.
+  const std::int64_t in_flight_at_loss = 2;
+  CHECK(billed <= cap + in_flight_at_loss * reservation);
+  CHECK(admitted <= fits + in_flight_at_loss);
+  // And once they settled, the workspace is refused.
+  CHECK(chat(0, request_for("fast", false)).status == 402);
+  for (auto& g : gw) {
+    g->process().signal(SIGTERM);
+    CHECK(g->process().wait_exit(15s) == 0);
+  }
+}
