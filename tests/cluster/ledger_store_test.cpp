@@ -56,7 +56,7 @@ std::shared_ptr<ledger_store> open_or_skip(const Backend& b) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("ledger: migrating twice, or from a second connection, changes nothing",
+TEMPLATE_TEST_CASE("ledger: migrating twice - or from a second connection - changes nothing",
                    "[ledger]", sqlite_backend, postgres_backend) {
   TestType backend;
   auto store = open_or_skip(backend);

@@ -17,7 +17,7 @@ TEST_CASE("every provider's default models have a built-in price", "[prices]") {
   CHECK(prices.find("anthropic", "claude-3-5-sonnet-20241022"));
 }
 
-TEST_CASE("cost is tokens times the per-million price, and micro-dollars round up", "[prices]") {
+TEST_CASE("cost is tokens times the per-million price - and micro-dollars round up", "[prices]") {
   price_table prices;
   auto c = prices.cost("openai", "gpt-4o", 1'000'000, 100'000);
   CHECK(c.known);

@@ -147,7 +147,7 @@ TEST_CASE("quota: the cost cap refuses in micro-dollars", "[quota]") {
   }
 }
 
-TEST_CASE("quota: a new counter starts from the seed (the ledger), not zero", "[quota]") {
+TEST_CASE("quota: a new counter starts from the seed (the ledger) - not zero", "[quota]") {
   for (const auto& kind : kinds()) {
     INFO(kind);
     int seeded = 0;
@@ -238,7 +238,7 @@ TEST_CASE("quota: 20 nodes reserving at once never pass the cap", "[quota][redis
   CHECK(u->tokens >= cap - 2);  // refused only when even the smallest ask did not fit... nearly
 }
 
-TEST_CASE("quota: after redis loses its data, counters are rebuilt from the seed", "[quota][redis]") {
+TEST_CASE("quota: after redis loses its data - counters are rebuilt from the seed", "[quota][redis]") {
   if (!redis_url()) {
     WARN("SB_TEST_REDIS_URL is not set: SKIPPED");
     return;
@@ -273,7 +273,7 @@ TEST_CASE("quota: after redis loses its data, counters are rebuilt from the seed
   CHECK(store->usage(ws, "2025-03")->tokens == 550);
 }
 
-TEST_CASE("quota: an unreachable redis is an unavailable error, fast", "[quota][redis]") {
+TEST_CASE("quota: an unreachable redis is an unavailable error - fast", "[quota][redis]") {
   redis_options fast;
   fast.connect_timeout = std::chrono::milliseconds(200);
   redis_quota_store store({"127.0.0.1", 1, "", 0}, fast);  // nothing listens on port 1

@@ -65,7 +65,7 @@ TEST_CASE("with no file and no env the defaults of SPEC sections 1-3 hold") {
   CHECK(load_config("", {}).config);  // no file: the same defaults
 }
 
-TEST_CASE("each provider gets its SPEC base URL, wire format and a default model") {
+TEST_CASE("each provider gets its SPEC base URL - wire format and a default model") {
   struct row {
     const char* id;
     const char* key_var;
@@ -102,7 +102,7 @@ TEST_CASE("each provider gets its SPEC base URL, wire format and a default model
   }
 }
 
-TEST_CASE("providers with keys appear in chain order, the others not at all") {
+TEST_CASE("providers with keys appear in chain order - the others not at all") {
   auto cfg = must_parse({{"OPENAI_API_KEY", "a"}, {"OPENROUTER_API_KEY", "b"}, {"DEEPSEEK_API_KEY", "c"}});
   REQUIRE(cfg.providers.size() == 3);
   CHECK(cfg.providers[0].id == "openrouter");
@@ -117,7 +117,7 @@ TEST_CASE("providers with keys appear in chain order, the others not at all") {
   CHECK(reordered.providers[1].id == "openai");
 }
 
-TEST_CASE("key slots: up to five keys, the id number is the slot") {
+TEST_CASE("key slots: up to five keys - the id number is the slot") {
   auto cfg = must_parse({{"OPENAI_API_KEY", "k1"},
                          {"OPENAI_API_KEY_2", "k2"},
                          {"OPENAI_API_KEY_3", "k3"},
@@ -134,7 +134,7 @@ TEST_CASE("key slots: up to five keys, the id number is the slot") {
   CHECK(key_ids(*gap.find_provider("anthropic")) == std::vector<std::string>{"anthropic#2", "anthropic#4"});
 }
 
-TEST_CASE("empty or blank variables count as unset; values are trimmed") {
+TEST_CASE("empty or blank variables count as unset - values are trimmed") {
   auto cfg = must_parse({{"OPENAI_API_KEY", ""}, {"GOOGLE_API_KEY", "  "}, {"DEEPSEEK_API_KEY", " dk\n"},
                          {"OPENAI_BASE_URL", ""}, {"LLM_MONTHLY_TOKEN_CAP_PER_WORKSPACE", ""}});
   REQUIRE(cfg.providers.size() == 1);
@@ -143,7 +143,7 @@ TEST_CASE("empty or blank variables count as unset; values are trimmed") {
   CHECK_FALSE(cfg.default_monthly_token_cap);
 }
 
-TEST_CASE("GEMINI_API_KEY and HF_TOKEN stand in for the canonical names, which win") {
+TEST_CASE("GEMINI_API_KEY and HF_TOKEN stand in for the canonical names - which win") {
   auto aliased = must_parse({{"GEMINI_API_KEY", "g"}, {"HF_TOKEN", "h"}});
   REQUIRE(aliased.find_provider("google"));
   CHECK(aliased.find_provider("google")->keys[0].secret == "g");
@@ -178,7 +178,7 @@ TEST_CASE("LLM_MODEL_P is a trimmed comma-separated cascade") {
   CHECK(bad.key == "LLM_MODEL_OPENAI");
 }
 
-TEST_CASE("P_BASE_URL overrides the base URL, loses its trailing slash, must be http(s)") {
+TEST_CASE("P_BASE_URL overrides the base URL - loses its trailing slash - must be http(s)") {
   auto cfg = must_parse({{"OPENAI_API_KEY", "k"}, {"OPENAI_BASE_URL", "http://127.0.0.1:9000/v1/"},
                          {"ANTHROPIC_API_KEY", "k"}, {"ANTHROPIC_BASE_URL", "https://proxy.example"}});
   CHECK(cfg.find_provider("openai")->base_url == "http://127.0.0.1:9000/v1");
@@ -202,7 +202,7 @@ TEST_CASE("OPENAI_ORG_ID becomes the OpenAI-Organization header of openai only")
   CHECK(must_parse({{"OPENAI_API_KEY", "k"}}).find_provider("openai")->extra_headers.empty());
 }
 
-TEST_CASE("global variables: cap, Redis, database, listen address, admin token") {
+TEST_CASE("global variables: cap - Redis - database - listen address - admin token") {
   auto cfg = must_parse({{"LLM_MONTHLY_TOKEN_CAP_PER_WORKSPACE", "1000000"},
                          {"REDIS_URL", "redis://10.0.0.5:6379/2"},
                          {"DATABASE_URL", "postgresql://u@db/switchboard"},

@@ -110,7 +110,7 @@ TEST_CASE("file values replace the defaults") {
   CHECK(cfg.prompts_dir == "/etc/switchboard/prompts");
 }
 
-TEST_CASE("a workspace's own cap beats the env-wide default, which covers the rest") {
+TEST_CASE("a workspace's own cap beats the env-wide default - which covers the rest") {
   auto result = parse_config(R"({"workspaces": [
       {"id": "capped", "api_key_sha256": [], "monthly_token_cap": 5},
       {"id": "uncapped", "api_key_sha256": []}]})",
@@ -211,7 +211,7 @@ TEST_CASE("JSON that does not parse is an error with its position") {
   CHECK(must_fail("").problem.find("invalid JSON") != std::string::npos);
 }
 
-TEST_CASE("load_config reads a file, names it when broken, and refuses a missing one") {
+TEST_CASE("load_config reads a file - names it when broken - and refuses a missing one") {
   temp_file good(R"({"chain": ["openai"], "prompts_dir": "p"})");
   auto ok = load_config(good.path, {{"OPENAI_API_KEY", "k"}, {"ANTHROPIC_API_KEY", "k"}});
   REQUIRE(ok.config);

@@ -24,7 +24,7 @@ TEST_CASE("parse_listen_address rejects what it cannot bind unambiguously") {
   }
 }
 
-TEST_CASE("is_loopback_host: 127.0.0.0/8, ::1 and localhost") {
+TEST_CASE("is_loopback_host: 127.0.0.0/8 - ::1 and localhost") {
   for (const char* host : {"127.0.0.1", "127.1.2.3", "127.255.255.255", "::1", "[::1]",
                            "0:0:0:0:0:0:0:1", "localhost", "LOCALHOST", "::ffff:127.0.0.1"})
     CHECK(is_loopback_host(host));

@@ -14,7 +14,7 @@ TEST_CASE("request ids are req_ plus 24 lowercase hex characters") {
   for (char c : id.substr(4)) CHECK(std::string("0123456789abcdef").find(c) != std::string::npos);
 }
 
-TEST_CASE("request ids do not repeat, across threads either") {
+TEST_CASE("request ids do not repeat - across threads either") {
   std::set<std::string> seen;
   for (int i = 0; i < 100000; ++i) seen.insert(new_request_id());
   std::vector<std::string> other(1000);

@@ -44,7 +44,7 @@ const list whole_cascade = {"openrouter/anthropic/claude-3.5-sonnet", "openroute
 
 }  // namespace
 
-TEST_CASE("auto is the whole cascade: chain order, then each provider's models") {
+TEST_CASE("auto is the whole cascade: chain order - then each provider's models") {
   auto cfg = sample_config();
   CHECK(names(select_targets(cfg, "auto", true)) == whole_cascade);
   CHECK(names(select_targets(cfg, "auto", false)) == whole_cascade);
@@ -63,7 +63,7 @@ TEST_CASE("auto with no provider configured is empty (the caller answers 503)") 
   CHECK(error_of(select_targets(*result.config, "gpt-4o", true)).code == "model_not_found");
 }
 
-TEST_CASE("provider/model: that target first, then the rest without it") {
+TEST_CASE("provider/model: that target first - then the rest without it") {
   auto cfg = sample_config();
   CHECK(names(select_targets(cfg, "openai/gpt-4o-mini", true)) ==
         list{"openai/gpt-4o-mini", "openrouter/anthropic/claude-3.5-sonnet",
@@ -104,7 +104,7 @@ TEST_CASE("a name whose first segment is no configured provider is tried as a ba
         list{"openrouter/anthropic/claude-3.5-sonnet"});
 }
 
-TEST_CASE("an alias is its list, in order, without unconfigured providers") {
+TEST_CASE("an alias is its list - in order - without unconfigured providers") {
   auto cfg = sample_config();
   CHECK(names(select_targets(cfg, "fast", true)) == list{"openai/gpt-4o-mini", "deepseek/deepseek-chat"});
   CHECK(names(select_targets(cfg, "fast", false)) == list{"openai/gpt-4o-mini", "deepseek/deepseek-chat"});
@@ -116,7 +116,7 @@ TEST_CASE("an alias is its list, in order, without unconfigured providers") {
   CHECK(e.message.find("google") != std::string::npos);
 }
 
-TEST_CASE("a bare model name: its targets first, then the rest") {
+TEST_CASE("a bare model name: its targets first - then the rest") {
   auto cfg = sample_config();
   CHECK(names(select_targets(cfg, "gpt-4o-mini", true)) ==
         list{"openai/gpt-4o-mini", "openrouter/anthropic/claude-3.5-sonnet",
@@ -124,7 +124,7 @@ TEST_CASE("a bare model name: its targets first, then the rest") {
   CHECK(names(select_targets(cfg, "deepseek-chat", true))[0] == "deepseek/deepseek-chat");
 }
 
-TEST_CASE("an unknown model, or a provider without a key, is 400 model_not_found") {
+TEST_CASE("an unknown model - or a provider without a key - is 400 model_not_found") {
   auto cfg = sample_config();
   for (const char* model : {"gpt-5-ultra", "", "Auto", "mistral/large", "openai/", "/gpt-4o"}) {
     INFO(model);

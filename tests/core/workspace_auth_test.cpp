@@ -49,7 +49,7 @@ TEST_CASE("bearer_token extracts the token") {
   CHECK_FALSE(bearer_token(std::string_view("Bearertok")));
 }
 
-TEST_CASE("open mode: the default workspace, whatever the header") {
+TEST_CASE("open mode: the default workspace - whatever the header") {
   gateway_config cfg;
   REQUIRE(cfg.open_mode());
   CHECK(workspace_of(authenticate(cfg, std::nullopt)) == "default");
@@ -67,7 +67,7 @@ TEST_CASE("workspaces: a good token names its workspace") {
         &cfg.workspaces[1]);
 }
 
-TEST_CASE("workspaces: missing, malformed or wrong tokens are 401 without echoing the secret") {
+TEST_CASE("workspaces: missing - malformed or wrong tokens are 401 without echoing the secret") {
   auto cfg = closed_config();
   auto missing = error_of(authenticate(cfg, std::nullopt));
   CHECK(missing.status == 401);
@@ -87,7 +87,7 @@ TEST_CASE("workspaces: missing, malformed or wrong tokens are 401 without echoin
   CHECK(error_of(authenticate(cfg, std::string_view("Bearer admin-secret"))).status == 401);
 }
 
-TEST_CASE("is_admin: the admin token only, never when none is set") {
+TEST_CASE("is_admin: the admin token only - never when none is set") {
   auto cfg = closed_config();
   CHECK(is_admin(cfg, "admin-secret"));
   CHECK_FALSE(is_admin(cfg, "admin-secreT"));

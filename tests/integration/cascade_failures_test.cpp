@@ -42,7 +42,7 @@ const std::vector<auth_row>& auth_rows() {
 
 }  // namespace
 
-TEST_CASE("401/403/API_KEY_INVALID: never retried; the key invalid and logged; the next key", "[cascade][auth]") {
+TEST_CASE("401/403/API_KEY_INVALID: never retried - the key invalid and logged - the next key", "[cascade][auth]") {
   for (auto& row : auth_rows()) {
     INFO(row.name);
     const auto secret = "sk-" + row.provider + "-1";
@@ -141,7 +141,7 @@ TEST_CASE("404 model not found and context length exceeded: the next target", "[
 
 // --- other 4xx ------------------------------------------------------------------
 
-TEST_CASE("other 4xx: the request is wrong; returned at once with the provider's message", "[cascade][4xx]") {
+TEST_CASE("other 4xx: the request is wrong - returned at once with the provider's message", "[cascade][4xx]") {
   struct row {
     const char* name;
     std::string provider;

@@ -49,7 +49,7 @@ TEST_CASE("429: the key cools down and the request moves at once to the next rea
   CHECK(keys["openai#2"]["last_status"] == 200);
 }
 
-TEST_CASE("429: the cooldown lasts as long as the headers say; the latest time winning", "[cascade][429]") {
+TEST_CASE("429: the cooldown lasts as long as the headers say - the latest time winning", "[cascade][429]") {
   struct row {
     const char* name;
     std::string provider;
@@ -129,7 +129,7 @@ TEST_CASE("429 with no key ready: wait when the soonest is ready within max_wait
   CHECK(gap(got[0], got[1]) >= 145ms);
 }
 
-TEST_CASE("429 with no key ready soon enough: the next provider; at once", "[cascade][429]") {
+TEST_CASE("429 with no key ready soon enough: the next provider - at once", "[cascade][429]") {
   fake_provider fake;
   auto cfg = fast_config({{"retry", {{"max_wait_for_key_ms", 2000}}}});
   running_gateway gw(cfg, cascade_env(fake, {"openai", "deepseek"}, {},
@@ -199,7 +199,7 @@ TEST_CASE("402 and 429 insufficient_quota: the provider is skipped for quota_ski
 
 // --- 5xx, connection errors, timeouts -----------------------------------------
 
-TEST_CASE("5xx; connection reset and first-byte timeout: 3 retries with backoff; then the next target",
+TEST_CASE("5xx - connection reset and first-byte timeout: 3 retries with backoff - then the next target",
           "[cascade][5xx]") {
   struct row {
     const char* name;

@@ -53,7 +53,7 @@ TEST_CASE("an HTTPS upstream with a verified certificate serves whole and stream
   CHECK(streamed_text(s.body) == "secure hello");
 }
 
-TEST_CASE("an HTTPS upstream whose certificate is not trusted fails, verification stays on", "[https]") {
+TEST_CASE("an HTTPS upstream whose certificate is not trusted fails - verification stays on", "[https]") {
   test_certificate tls;
   sb::fakes::fake_options fo;
   fo.tls_cert_file = tls.cert();

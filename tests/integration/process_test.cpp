@@ -51,7 +51,7 @@ TEST_CASE("a bad env value stops the start naming the variable", "[process]") {
   CHECK(p.output().find("OPENAI_BASE_URL") != std::string::npos);
 }
 
-TEST_CASE("without keys it starts, says which env vars to set, and answers 503", "[process]") {
+TEST_CASE("without keys it starts - says which env vars to set - and answers 503", "[process]") {
   child_process p({switchboard_binary(), "--listen", "127.0.0.1:0"},
                   {{"OPENAI_API_KEY", ""}, {"ANTHROPIC_API_KEY", ""}, {"GOOGLE_API_KEY", ""}});
   auto port = p.wait_for_output("listening on port (\\d+)", 10s);
@@ -64,7 +64,7 @@ TEST_CASE("without keys it starts, says which env vars to set, and answers 503",
   CHECK(p.wait_exit(10s) == 0);
 }
 
-TEST_CASE("SIGTERM finishes in-flight requests, refuses new ones, and exits 0", "[process][drain]") {
+TEST_CASE("SIGTERM finishes in-flight requests - refuses new ones - and exits 0", "[process][drain]") {
   sb::fakes::fake_provider fake;
   sb::fakes::scripted_reply slow;
   slow.chunk_delay = 100ms;  // 8 chunks: ~800 ms in flight

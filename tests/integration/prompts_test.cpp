@@ -28,7 +28,7 @@ std::string system_message_sent(sb::fakes::fake_provider& fake) {
 
 }  // namespace
 
-TEST_CASE("a prompt renders as the first system message, sticky per user", "[prompts]") {
+TEST_CASE("a prompt renders as the first system message - sticky per user", "[prompts]") {
   sb::prompts::testing::temp_prompt_dir prompts;
   prompts.write_locked("helper/v1.txt", "You are {{persona}}.");
   prompts.write_locked("helper/v2.txt", "You are {{persona}}, and brief.");
@@ -91,7 +91,7 @@ TEST_CASE("a locked prompt file that changed stops the start naming the file", "
   CHECK(p.output().find("helper/v1.txt") != std::string::npos);
 }
 
-TEST_CASE("SIGHUP reloads prompts, and keeps the old ones when the new are tampered", "[prompts][process]") {
+TEST_CASE("SIGHUP reloads prompts - and keeps the old ones when the new are tampered", "[prompts][process]") {
   sb::prompts::testing::temp_prompt_dir prompts;
   prompts.write_locked("helper/v1.txt", "Version one.");
   auto config = prompts.path("../switchboard.json");

@@ -124,7 +124,7 @@ std::vector<sse_event> parse_sse(std::string body) {
 
 }  // namespace
 
-TEST_CASE("openai format: default answer, streamed and not", "[fakes]") {
+TEST_CASE("openai format: default answer - streamed and not", "[fakes]") {
   fake_options options;
   options.text = "one two three four five six";
   options.chunks = 3;
@@ -166,7 +166,7 @@ TEST_CASE("openai format: default answer, streamed and not", "[fakes]") {
   CHECK(r.body()["error"]["type"] == "invalid_request_error");
 }
 
-TEST_CASE("anthropic format: headers checked, message and event stream", "[fakes]") {
+TEST_CASE("anthropic format: headers checked - message and event stream", "[fakes]") {
   fake_provider fake;
   client c(fake.port());
 
@@ -208,7 +208,7 @@ TEST_CASE("anthropic format: headers checked, message and event stream", "[fakes
   CHECK(json::parse(partial) == json{{"city", "Paris"}, {"unit", "celsius"}});
 }
 
-TEST_CASE("gemini format: key required, generateContent and SSE stream", "[fakes]") {
+TEST_CASE("gemini format: key required - generateContent and SSE stream", "[fakes]") {
   fake_options options;
   options.chunks = 4;
   fake_provider fake(options);
@@ -248,7 +248,7 @@ TEST_CASE("gemini format: key required, generateContent and SSE stream", "[fakes
   CHECK(r.body()["error"]["details"][0]["reason"] == "API_KEY_INVALID");
 }
 
-TEST_CASE("scripts: status with headers, per-key before FIFO, tool call deltas", "[fakes]") {
+TEST_CASE("scripts: status with headers - per-key before FIFO - tool call deltas", "[fakes]") {
   fake_provider fake;
   client c(fake.port());
 
@@ -289,7 +289,7 @@ TEST_CASE("scripts: status with headers, per-key before FIFO, tool call deltas",
   CHECK(finish == "tool_calls");
 }
 
-TEST_CASE("failure injection: reset mid-stream, client leaving is seen at once", "[fakes]") {
+TEST_CASE("failure injection: reset mid-stream - client leaving is seen at once", "[fakes]") {
   fake_provider fake;
 
   scripted_reply cut;

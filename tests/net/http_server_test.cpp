@@ -303,7 +303,7 @@ TEST_CASE("http_server answers two requests on one kept-alive connection", "[htt
   CHECK(seen[1].path == "/second");
 }
 
-TEST_CASE("http_server answers pipelined requests in order, even when answers come late", "[http_server]") {
+TEST_CASE("http_server answers pipelined requests in order - even when answers come late", "[http_server]") {
   running_server s(test_options(), [](http_request req, std::shared_ptr<responder> res) {
     // from another thread, after the connection went back to watching the socket
     std::thread([req = std::move(req), res] {
@@ -372,7 +372,7 @@ TEST_CASE("http_server answers 431 to a header section over the limit", "[http_s
   CHECK(ok->status == 200);
 }
 
-TEST_CASE("http_server answers 400 to garbage, closes, and keeps serving", "[http_server]") {
+TEST_CASE("http_server answers 400 to garbage - closes - and keeps serving", "[http_server]") {
   std::atomic<int> calls{0};
   running_server s(test_options(), [&](http_request req, std::shared_ptr<responder> res) {
     ++calls;
@@ -564,7 +564,7 @@ TEST_CASE("http_server closes a stream whose reader stopped reading", "[http_ser
   CHECK(eventually([&] { return res->pending_bytes() == 0; }));
 }
 
-TEST_CASE("http_server drains: stop_accepting closes idle connections, finishes in-flight ones", "[http_server]") {
+TEST_CASE("http_server drains: stop_accepting closes idle connections - finishes in-flight ones", "[http_server]") {
   parked_requests parked;
   running_server s(test_options(), parked.handler());
 

@@ -70,7 +70,7 @@ TEST_CASE("sse: multi-line data is joined with LF", "[sse]") {
   CHECK(events[0].data == "one\ntwo\nthree");
 }
 
-TEST_CASE("sse: CRLF, LF and CR all end lines, even mixed", "[sse]") {
+TEST_CASE("sse: CRLF - LF and CR all end lines - even mixed", "[sse]") {
   std::vector<sse_event> expected{{"a", "1"}, {"", "2\n3"}, {"c", "4"}};
   std::string crlf = "event: a\r\ndata: 1\r\n\r\ndata: 2\r\ndata: 3\r\n\r\nevent: c\r\ndata: 4\r\n\r\n";
   std::string cr = "event: a\rdata: 1\r\rdata: 2\rdata: 3\r\revent: c\rdata: 4\r\r";
@@ -126,7 +126,7 @@ TEST_CASE("sse: comments are ignored and dispatch nothing", "[sse]") {
   CHECK(events[0].data == "x");
 }
 
-TEST_CASE("sse: an event without data lines is dropped, name and all", "[sse]") {
+TEST_CASE("sse: an event without data lines is dropped - name and all", "[sse]") {
   auto events = parse_whole("event: ping\n\ndata: after\n\n");
   REQUIRE(events.size() == 1);
   CHECK(events[0].event.empty());
@@ -146,7 +146,7 @@ TEST_CASE("sse: 'data' without a colon is an empty data line", "[sse]") {
   CHECK(events[1].data == "\n");
 }
 
-TEST_CASE("sse: id, retry and unknown fields do not disturb the event", "[sse]") {
+TEST_CASE("sse: id - retry and unknown fields do not disturb the event", "[sse]") {
   auto events = parse_whole("id: 7\nretry: 100\nfoo: bar\nevent: e\ndata: d\n\n");
   REQUIRE(events.size() == 1);
   CHECK(events[0].event == "e");
@@ -181,13 +181,13 @@ TEST_CASE("sse: sse_frame splits multi-line data into data lines", "[sse]") {
   CHECK(sse_frame("", "") == "data: \n\n");
 }
 
-TEST_CASE("sse: sse_named_frame writes id, event and data", "[sse]") {
+TEST_CASE("sse: sse_named_frame writes id - event and data", "[sse]") {
   CHECK(sse_named_frame("m1:9", "error", "{\"error\":{}}") ==
         "id: m1:9\nevent: error\ndata: {\"error\":{}}\n\n");
   CHECK(sse_named_frame("", "error", "x") == "event: error\ndata: x\n\n");
 }
 
-TEST_CASE("sse: what we frame, the parser reads back", "[sse]") {
+TEST_CASE("sse: what we frame - the parser reads back", "[sse]") {
   std::string stream = sse_frame("a:1", "line one\nline two") + sse_named_frame("a:2", "error", "boom");
   auto events = parse_byte_by_byte(stream);
   REQUIRE(events.size() == 2);

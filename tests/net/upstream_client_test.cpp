@@ -164,7 +164,7 @@ long long ms_since(test_clock::time_point t) {
 
 }  // namespace
 
-TEST_CASE("upstream url: scheme, host, default and explicit ports, target", "[upstream]") {
+TEST_CASE("upstream url: scheme - host - default and explicit ports - target", "[upstream]") {
   std::string error;
   auto a = sb::net::parse_upstream_url("https://api.openai.com/v1/chat/completions", error);
   REQUIRE(a);
@@ -195,7 +195,7 @@ TEST_CASE("upstream url: scheme, host, default and explicit ports, target", "[up
   CHECK_FALSE(sb::net::parse_upstream_url("https://user:secret@example.com/", error));
 }
 
-TEST_CASE("upstream: POST sends headers and body, returns head and body", "[upstream]") {
+TEST_CASE("upstream: POST sends headers and body - returns head and body", "[upstream]") {
   std::promise<std::string> seen;
   test_upstream_server server([&](test_connection& conn) {
     auto request = conn.read_request();
@@ -230,7 +230,7 @@ TEST_CASE("upstream: POST sends headers and body, returns head and body", "[upst
   CHECK(request.substr(request.size() - 13) == "{\"model\":\"m\"}");
 }
 
-TEST_CASE("upstream: a chunked stream reaches on_data piece by piece, as it arrives", "[upstream]") {
+TEST_CASE("upstream: a chunked stream reaches on_data piece by piece - as it arrives", "[upstream]") {
   auto first_piece_seen = std::make_shared<std::promise<void>>();
   std::atomic<bool> client_saw_first_before_second{false};
   test_upstream_server server([&](test_connection& conn) {
@@ -257,7 +257,7 @@ TEST_CASE("upstream: a chunked stream reaches on_data piece by piece, as it arri
   CHECK(log->body() == "data: one\n\ndata: two\n\n");
 }
 
-TEST_CASE("upstream: keep-alive, a second call reuses the pooled connection", "[upstream]") {
+TEST_CASE("upstream: keep-alive - a second call reuses the pooled connection", "[upstream]") {
   test_upstream_server server(answer_every_request(response_with_body("pong")));
   client_fixture f;
   for (int i = 0; i < 3; ++i) {
@@ -520,7 +520,7 @@ TEST_CASE("upstream: bytes that are not HTTP fail with protocol_error", "[upstre
   CHECK(*log->error == upstream_error::protocol_error);
 }
 
-TEST_CASE("upstream: a whole body over the cap fails, a stream has no cap", "[upstream]") {
+TEST_CASE("upstream: a whole body over the cap fails - a stream has no cap", "[upstream]") {
   std::string big(5000, 'x');
   upstream_client_options opts;
   opts.max_response_body = 1000;
@@ -573,7 +573,7 @@ TEST_CASE("upstream: a malformed URL fails the call without I/O", "[upstream]") 
   CHECK(*log->error == upstream_error::resolve_failed);
 }
 
-TEST_CASE("upstream: HTTPS with a trusted test certificate, reused", "[upstream][tls]") {
+TEST_CASE("upstream: HTTPS with a trusted test certificate - reused", "[upstream][tls]") {
   test_certificate cert;
   REQUIRE(cert.ok());
   test_upstream_server server(answer_every_request(response_with_body("secure")), cert.files());

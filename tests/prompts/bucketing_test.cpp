@@ -25,7 +25,7 @@ TEST_CASE("a user's bucket is the same on every call: sticky without shared stat
   for (int i = 0; i < 100; ++i) CHECK(canary_bucket("greeting", "user-123") == first);
 }
 
-TEST_CASE("with a 10% canary, 10,000 distinct users split within one point of 10%") {
+TEST_CASE("with a 10% canary - 10 -000 distinct users split within one point of 10%") {
   int in = 0;
   for (int i = 0; i < 10000; ++i)
     if (in_canary("greeting", "user-" + std::to_string(i), 10)) ++in;
@@ -33,7 +33,7 @@ TEST_CASE("with a 10% canary, 10,000 distinct users split within one point of 10
   CHECK(in <= 1100);
 }
 
-TEST_CASE("0% puts nobody in the canary, 100% everybody") {
+TEST_CASE("0% puts nobody in the canary - 100% everybody") {
   for (int i = 0; i < 1000; ++i) {
     const std::string user = "u" + std::to_string(i);
     CHECK_FALSE(in_canary("greeting", user, 0));

@@ -11,7 +11,7 @@ using namespace sb::prompts;
 using sb::prompts::testing::temp_prompt_dir;
 using nlohmann::json;
 
-TEST_CASE("new writes an empty v1.txt for a new name, creating the folders") {
+TEST_CASE("new writes an empty v1.txt for a new name - creating the folders") {
   temp_prompt_dir t;
   auto created = create_next_version(t.dir(), "greeting");
   REQUIRE(created.ok());
@@ -66,7 +66,7 @@ TEST_CASE("lock records every new version's sha256 and nothing else") {
   CHECK(third.value() == std::vector<std::string>{t.path("greeting/v3.txt")});
 }
 
-TEST_CASE("lock writes versions in numeric order, so v10 follows v9") {
+TEST_CASE("lock writes versions in numeric order - so v10 follows v9") {
   temp_prompt_dir t;
   for (int i = 1; i <= 10; ++i) t.write("greeting/v" + std::to_string(i) + ".txt", std::to_string(i));
   REQUIRE(lock_new_versions(t.dir()).ok());
@@ -96,7 +96,7 @@ TEST_CASE("lock refuses a version that does not parse: once locked it could not 
   CHECK_FALSE(t.exists("prompts.lock"));
 }
 
-TEST_CASE("new, lock and load work together") {
+TEST_CASE("new - lock and load work together") {
   temp_prompt_dir t;
   REQUIRE(create_next_version(t.dir(), "greeting").ok());
   t.write("greeting/v1.txt", "Hello {{name}}");
@@ -107,7 +107,7 @@ TEST_CASE("new, lock and load work together") {
   CHECK(lib.value()->render("greeting", "u", std::nullopt, {{"name", "Ada"}}).value().text == "Hello Ada");
 }
 
-TEST_CASE("describe lists prompts, versions, lock state and rollout") {
+TEST_CASE("describe lists prompts - versions - lock state and rollout") {
   temp_prompt_dir t;
   t.write("faq/v1.txt", "faq");
   t.write("greeting/v1.txt", "one");

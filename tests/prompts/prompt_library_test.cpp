@@ -52,7 +52,7 @@ TEST_CASE("a missing prompts directory is an empty library") {
   CHECK(to_api_error(c.error()).status == 404);
 }
 
-TEST_CASE("versions and the lock load; without rollout.json the newest version is stable") {
+TEST_CASE("versions and the lock load - without rollout.json the newest version is stable") {
   temp_prompt_dir t;
   t.write("greeting/v1.txt", "Hi {{name}}.");
   t.write_locked("greeting/v2.txt", "Hello {{name}}.");
@@ -121,7 +121,7 @@ TEST_CASE("a prompt with nothing locked loads but answers 404") {
   CHECK(to_api_error(c.error()).status == 404);
 }
 
-TEST_CASE("an unlocked draft that does not parse is a warning; a locked one stops the load") {
+TEST_CASE("an unlocked draft that does not parse is a warning - a locked one stops the load") {
   temp_prompt_dir t;
   t.write_locked("greeting/v1.txt", "fine");
   t.write("greeting/v2.txt", "broken {{");
@@ -137,7 +137,7 @@ TEST_CASE("an unlocked draft that does not parse is a warning; a locked one stop
   CHECK_THAT(e.message, Catch::Contains("greeting/v1.txt") && Catch::Contains("line 1, column 8"));
 }
 
-TEST_CASE("rollout.json picks stable and canary; a user sticks to one version") {
+TEST_CASE("rollout.json picks stable and canary - a user sticks to one version") {
   temp_prompt_dir t;
   write_canary_setup(t);
   auto lib = loaded(t);
@@ -154,7 +154,7 @@ TEST_CASE("rollout.json picks stable and canary; a user sticks to one version") 
   }
 }
 
-TEST_CASE("with a 10% canary, 10,000 distinct users get the canary within one point of 10%") {
+TEST_CASE("with a 10% canary - 10 -000 distinct users get the canary within one point of 10%") {
   temp_prompt_dir t;
   write_canary_setup(t);
   auto lib = loaded(t);
@@ -165,7 +165,7 @@ TEST_CASE("with a 10% canary, 10,000 distinct users get the canary within one po
   CHECK(canary <= 1100);
 }
 
-TEST_CASE("an explicit version overrides the rollout; an unknown one is a 404") {
+TEST_CASE("an explicit version overrides the rollout - an unknown one is a 404") {
   temp_prompt_dir t;
   write_canary_setup(t);
   auto lib = loaded(t);

@@ -29,7 +29,7 @@ prompt_error render_error(const std::string& text, const json& values) {
 
 }  // namespace
 
-TEST_CASE("variables are filled, with or without spaces inside the braces") {
+TEST_CASE("variables are filled - with or without spaces inside the braces") {
   CHECK(rendered("Hello {{name}}, welcome to {{ city }}.", {{"name", "Ada"}, {"city", "Paris"}}) ==
         "Hello Ada, welcome to Paris.");
   CHECK(rendered("{{\tname\t}}!", {{"name", "Ada"}}) == "Ada!");
@@ -41,12 +41,12 @@ TEST_CASE("a variable used twice is filled twice and listed once") {
   CHECK(t.render({{"a", "x"}, {"b", "y"}}).value() == "x and y and x");
 }
 
-TEST_CASE("strings are inserted as they are, numbers and booleans as JSON writes them") {
+TEST_CASE("strings are inserted as they are - numbers and booleans as JSON writes them") {
   CHECK(rendered("{{s}}|{{i}}|{{f}}|{{b}}", {{"s", "a \"quoted\" {{x}}"}, {"i", 42}, {"f", 2.5}, {"b", true}}) ==
         "a \"quoted\" {{x}}|42|2.5|true");
 }
 
-TEST_CASE("a template without variables renders as written, bytes and final newline kept") {
+TEST_CASE("a template without variables renders as written - bytes and final newline kept") {
   CHECK(rendered("You are helpful.\n", json()) == "You are helpful.\n");
   CHECK(rendered("You are helpful.\n", json::object()) == "You are helpful.\n");
   CHECK(parsed("x{{a}}\n").source() == "x{{a}}\n");
@@ -69,7 +69,7 @@ TEST_CASE("an unknown variable is an error naming it") {
   CHECK(to_api_error(e).status == 400);
 }
 
-TEST_CASE("variables must be an object of strings, numbers or booleans") {
+TEST_CASE("variables must be an object of strings - numbers or booleans") {
   CHECK(render_error("{{a}}", json::array()).kind == prompt_error_kind::invalid_variable);
   auto e = render_error("{{a}}", {{"a", json::array({1, 2})}});
   CHECK(e.kind == prompt_error_kind::invalid_variable);

@@ -40,7 +40,7 @@ TEST_CASE("prompts new prints the path it wrote and never overwrites") {
   CHECK(t.read("greeting/v1.txt") == "Hello {{name}}");
 }
 
-TEST_CASE("prompts lock, then list; a tampered file makes both exit 2 naming it") {
+TEST_CASE("prompts lock - then list - a tampered file makes both exit 2 naming it") {
   temp_prompt_dir t;
   t.write("greeting/v1.txt", "Hello {{name}}");
   auto locked = run({"lock", "--dir", t.dir()});
@@ -62,7 +62,7 @@ TEST_CASE("prompts lock, then list; a tampered file makes both exit 2 naming it"
   CHECK_THAT(checked.err, Catch::Contains("would not start") && Catch::Contains(t.path("greeting/v1.txt")));
 }
 
-TEST_CASE("prompts without a command, with an unknown one or bad options exits 2 with usage") {
+TEST_CASE("prompts without a command - with an unknown one or bad options exits 2 with usage") {
   for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
            {}, {"frobnicate"}, {"list", "--dir"}, {"list", "--verbose"}, {"new"}, {"new", "a", "b"}}) {
     auto r = run(args);

@@ -23,7 +23,7 @@ TEST_CASE("a rollout parses from SPEC's shape and writes back the same") {
   CHECK_FALSE(stable_only.value().canary);
 }
 
-TEST_CASE("percent is 0..100; 0 and 100 are allowed") {
+TEST_CASE("percent is 0..100 - 0 and 100 are allowed") {
   for (int p : {0, 1, 50, 100})
     CHECK(parse_rollout({{"stable", 1}, {"canary", {{"version", 2}, {"percent", p}}}}).ok());
   for (json p : {json(-1), json(101), json(10.5), json("10"), json(nullptr)}) {
@@ -35,7 +35,7 @@ TEST_CASE("percent is 0..100; 0 and 100 are allowed") {
   }
 }
 
-TEST_CASE("malformed rollouts are refused, typos included") {
+TEST_CASE("malformed rollouts are refused - typos included") {
   for (const char* bad :
        {R"([])", R"({})", R"({"stable": 0})", R"({"stable": "2"})", R"({"stable": 2.0})",
         R"({"stable": 2, "canary": 3})", R"({"stable": 2, "canary": {"version": 3}})",

@@ -38,13 +38,13 @@ TEST_CASE("anthropic: path and headers") {
   CHECK(body["stream"] == true);
 }
 
-TEST_CASE("anthropic: max_tokens is required: default, max_tokens, max_completion_tokens") {
+TEST_CASE("anthropic: max_tokens is required: default - max_tokens - max_completion_tokens") {
   CHECK(to_anthropic_request({{"messages", json::array()}}, "m", false)["max_tokens"] == 4096);
   CHECK(to_anthropic_request({{"max_tokens", 300}}, "m", false)["max_tokens"] == 300);
   CHECK(to_anthropic_request({{"max_tokens", 300}, {"max_completion_tokens", 200}}, "m", false)["max_tokens"] == 200);
 }
 
-TEST_CASE("anthropic: stop, temperature, user") {
+TEST_CASE("anthropic: stop - temperature - user") {
   json b = to_anthropic_request({{"stop", "END"}, {"temperature", 1.6}, {"top_p", 0.8}, {"user", "alice"}}, "m", false);
   CHECK(b["stop_sequences"] == json::array({"END"}));
   CHECK(b["temperature"] == 1.0);  // OpenAI allows up to 2, Anthropic up to 1
@@ -53,7 +53,7 @@ TEST_CASE("anthropic: stop, temperature, user") {
   CHECK_FALSE(b.contains("stream"));
 }
 
-TEST_CASE("anthropic: every system message joins `system`; same-role turns merge") {
+TEST_CASE("anthropic: every system message joins `system` - same-role turns merge") {
   json b = to_anthropic_request({{"messages", messages(R"([
     {"role":"system","content":"Rule one."},
     {"role":"user","content":"Hi"},
@@ -89,7 +89,7 @@ TEST_CASE("anthropic: tools and tool_choice") {
   CHECK_FALSE(to_anthropic_request({{"tool_choice", "auto"}}, "m", false).contains("tool_choice"));
 }
 
-TEST_CASE("anthropic: tool calls become tool_use blocks, tool messages tool_result blocks") {
+TEST_CASE("anthropic: tool calls become tool_use blocks - tool messages tool_result blocks") {
   json b = to_anthropic_request({{"messages", messages(R"([
     {"role":"user","content":"Weather in Paris and Rome?"},
     {"role":"assistant","content":"Checking both.","tool_calls":[
@@ -170,7 +170,7 @@ TEST_CASE("anthropic: a stream with text then two tool calls") {
   CHECK(d->done());
 }
 
-TEST_CASE("anthropic: stream usage, finish reasons and errors") {
+TEST_CASE("anthropic: stream usage - finish reasons and errors") {
   anthropic_adapter a;
   SECTION("message_delta may repeat the input counts") {
     auto d = a.make_stream_decoder("claude", "gw-1", 1);

@@ -424,7 +424,7 @@ TEST_CASE("conformance: every adapter encodes a plain request with auth and JSON
   }
 }
 
-TEST_CASE("conformance: system prompt, multi-turn and sampling survive encoding") {
+TEST_CASE("conformance: system prompt - multi-turn and sampling survive encoding") {
   for (const auto& c : all_formats()) {
     INFO(c.name);
     json body = body_of(adapter_for(c)->encode(conversation_request, "m-1", "k", false));
@@ -537,7 +537,7 @@ TEST_CASE("conformance: a max-tokens cut finishes with length") {
   }
 }
 
-TEST_CASE("conformance: a body that is not an answer is an error value, not a throw") {
+TEST_CASE("conformance: a body that is not an answer is an error value - not a throw") {
   for (const auto& c : all_formats()) {
     INFO(c.name);
     auto a = adapter_for(c);

@@ -9,7 +9,7 @@ using sb::providers::failure_kind;
 using sb::providers::gemini_adapter;
 using sb::providers::to_gemini_request;
 
-TEST_CASE("gemini: paths for a call and a stream, key header") {
+TEST_CASE("gemini: paths for a call and a stream - key header") {
   gemini_adapter a;
   auto plain = a.encode({{"messages", json::array()}}, "gemini-2.0-flash", "AIza-1", false);
   CHECK(plain.path == "/v1beta/models/gemini-2.0-flash:generateContent");
@@ -74,7 +74,7 @@ TEST_CASE("gemini: a self-referencing schema does not recurse forever") {
   CHECK(cleaned["properties"]["node"]["type"] == "object");
 }
 
-TEST_CASE("gemini: tool calls and their results, named through the call id") {
+TEST_CASE("gemini: tool calls and their results - named through the call id") {
   json b = to_gemini_request(json::parse(R"({"messages":[
     {"role":"user","content":"Weather and time?"},
     {"role":"assistant","content":null,"tool_calls":[

@@ -28,7 +28,7 @@ const json client_request = json::parse(R"({
 
 }  // namespace
 
-TEST_CASE("openai: path, bearer auth and the provider's extra headers") {
+TEST_CASE("openai: path - bearer auth and the provider's extra headers") {
   sb::provider_config p;
   p.id = "openai";
   p.format = sb::wire_format::openai_chat;

@@ -52,7 +52,7 @@ TEST_CASE("rate limits: OpenAI headers") {
   CHECK(info.remaining_tokens == 149984);
 }
 
-TEST_CASE("rate limits: retry-after as seconds, as a date, and in milliseconds") {
+TEST_CASE("rate limits: retry-after as seconds - as a date - and in milliseconds") {
   CHECK(read_rate_limit_headers({{"retry-after", "7"}}, now).retry_after == milliseconds(7000));
   CHECK(read_rate_limit_headers({{"retry-after", "Wed, 01 May 2024 12:00:20 GMT"}}, now).retry_after == milliseconds(20000));
   CHECK(read_rate_limit_headers({{"retry-after", "Wed, 01 May 2024 11:00:00 GMT"}}, now).retry_after == milliseconds(0));
@@ -78,7 +78,7 @@ TEST_CASE("rate limits: Anthropic headers") {
   CHECK(info.remaining_tokens == 0);
 }
 
-TEST_CASE("rate limits: OpenRouter's epoch-millisecond reset; nothing said") {
+TEST_CASE("rate limits: OpenRouter's epoch-millisecond reset - nothing said") {
   auto info = read_rate_limit_headers({{"x-ratelimit-limit", "20"}, {"x-ratelimit-remaining", "0"},
                                        {"x-ratelimit-reset", "1714564812000"}},
                                       now);

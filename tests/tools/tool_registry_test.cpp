@@ -97,7 +97,7 @@ TEST_CASE("tool registry: the OpenAI definition offered to the model") {
   CHECK(registry.openai_tool_definition("missing") == nullptr);
 }
 
-TEST_CASE("tool registry: empty, and copies share one snapshot") {
+TEST_CASE("tool registry: empty - and copies share one snapshot") {
   CHECK(tool_registry().empty());
   CHECK(must_build(json::array()).empty());
   auto registry = must_build(json::array({minimal("a")}));
@@ -152,7 +152,7 @@ TEST_CASE("tool registry: problems name the key and the tool") {
   check(with(refund_order(), "timeout_ms", "5s"), "tools[0].timeout_ms", "from 1 to 600000");
 }
 
-TEST_CASE("tool registry: a name used twice is refused, naming both") {
+TEST_CASE("tool registry: a name used twice is refused - naming both") {
   auto e = must_fail(json::array({minimal("a"), minimal("b"), minimal("a")}));
   CHECK(e.key == "tools[2].name");
   CHECK(e.problem == R"(duplicate tool name "a" (also tools[0]))");
