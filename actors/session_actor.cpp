@@ -80,7 +80,7 @@ struct session_state {
   bool replayed = false;          // resume: the stored text went out first
   bool detached = false;          // the client left; the upstream runs on for the grace
   bool stream_started = false;  // head sent: no fall-through from here on
-  std::vector<nlohmann::json> held;  // role-only chunks held until real content
+  std::vector<providers::relay_chunk> held;  // role-only chunks held until real content
   bool answered = false;
 
   // SPEC 9: the tool loop (ADR-0013), when the job names gateway tools.
@@ -693,13 +693,17 @@ void finish_whole(self_ptr self) {
                                     "unreadable answer from the provider: " + *why});
   }
   auto& d = std::get<providers::decoded_completion>(decoded);
-  if (d.completion.value("created", std::int64_t{0}) == 0) d.completion["created"] = unix_now();
+  if (d.completion.value("created", std::int64_t{0}) == 0) {
+    d.completion["created"] = unix_now();
+    d.raw.reset();  // changed: dump it
+  }
   st.cur.call.reset();
   report(self, st.cur.status, true, failure_kind::server_error);
   meter_success(st, d.usage);
   if (st.job.tools) {
     if (continue_tool_loop(self, d.completion)) return;
     d.completion["gateway"]["tool_rounds"] = st.loop.rounds;
+    d.raw.reset();
   }
   if (st.logging) {
     std::string text;
@@ -712,7 +716,9 @@ void finish_whole(self_ptr self) {
     st.end_reply(cluster::message_status::complete);
   }
   st.answered = true;
-  st.out->respond(200, response_headers(st, "application/json"), d.completion.dump());
+  // An OpenAI-format answer goes out as the provider's bytes: no re-serialisation.
+  st.out->respond(200, response_headers(st, "application/json"),
+                  d.raw ? std::move(*d.raw) : d.completion.dump());
   self->quit();
 }
 
@@ -837,23 +843,28 @@ void drop_slow_client(self_ptr self) {
 }
 
 /// false: the session stopped (slow client); the caller returns at once.
-bool relay_chunks(self_ptr self, std::vector<nlohmann::json>& chunks) {
+/// A chunk's text for the client: the upstream's own when unchanged, else dumped.
+std::string chunk_text(providers::relay_chunk& c) {
+  return c.raw.empty() ? c.chunk.dump() : std::move(c.raw);
+}
+
+bool relay_chunks(self_ptr self, std::vector<providers::relay_chunk>& chunks) {
   auto& st = self->state;
   std::string frames;
   std::string text;
-  for (auto& chunk : chunks) {
+  for (auto& c : chunks) {
     if (!st.stream_started) {
-      if (!carries_content(chunk)) {
-        st.held.push_back(std::move(chunk));
+      if (!carries_content(c.chunk)) {
+        st.held.push_back(std::move(c));
         continue;
       }
       start_stream(self, frames);
-      for (auto& h : st.held) emit(st, h.dump(), frames);
+      for (auto& h : st.held) emit(st, chunk_text(h), frames);
       st.held.clear();
     }
-    st.cur.streamed_chars += content_chars(chunk);
-    if (st.reply_open) append_delta_text(chunk, text);
-    emit(st, chunk.dump(), frames);
+    st.cur.streamed_chars += content_chars(c.chunk);
+    if (st.reply_open) append_delta_text(c.chunk, text);
+    emit(st, chunk_text(c), frames);
   }
   if (!text.empty())
     caf::anon_send(st.ctx->conversations, conv_delta_atom::value, st.reply_key, std::move(text));
@@ -876,7 +887,7 @@ void finish_stream(self_ptr self) {
     // Nothing but role chunks came: still a valid (empty) answer.
     std::string frames;
     start_stream(self, frames);
-    for (auto& h : st.held) emit(st, h.dump(), frames);
+    for (auto& h : st.held) emit(st, chunk_text(h), frames);
     if (!frames.empty()) st.out->write(std::move(frames));
   }
   st.end_reply(cluster::message_status::complete);
@@ -909,9 +920,9 @@ void on_upstream(self_ptr self, upstream_event& ev) {
       }
       std::vector<sse_event> events;
       st.cur.sse.feed(ev.data, events);
-      std::vector<nlohmann::json> chunks;
+      std::vector<providers::relay_chunk> chunks;
       for (auto& e : events) {
-        if (auto f = st.cur.decoder->on_event(e, chunks)) {
+        if (auto f = st.cur.decoder->decode(e, chunks)) {
           if (!relay_chunks(self, chunks)) return;
           st.cur.call->cancel();
           return on_failure(self, *f);
@@ -928,8 +939,8 @@ void on_upstream(self_ptr self, upstream_event& ev) {
         // Flush a last event that lacked its blank line.
         std::vector<sse_event> events;
         st.cur.sse.feed("\n\n", events);
-        std::vector<nlohmann::json> chunks;
-        for (auto& e : events) st.cur.decoder->on_event(e, chunks);
+        std::vector<providers::relay_chunk> chunks;
+        for (auto& e : events) st.cur.decoder->decode(e, chunks);
         if (!relay_chunks(self, chunks)) return;
       }
       if (!st.cur.decoder->done())

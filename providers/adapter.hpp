@@ -56,9 +56,24 @@ struct decoded_completion {
   nlohmann::json completion;  // an OpenAI chat.completion object; `created` is 0
                               // when the upstream format has none (stamp it)
   token_usage usage;
+  /// Set when the upstream already answered in the OpenAI chat format: its
+  /// body, byte for byte (the provider's own key order), which is `completion`
+  /// serialised. The caller sends it as is instead of `completion.dump()`
+  /// unless it changes `completion` (stamps `created`, adds `gateway` fields);
+  /// then it must dump. Translating adapters (Anthropic, Gemini) leave it empty.
+  std::optional<std::string> raw;
 };
 
 using sb::sse_event;
+
+/// One chunk for the client, as a stream decoder hands it to the relay.
+struct relay_chunk {
+  nlohmann::json chunk;  // the OpenAI chat.completion.chunk, always parsed
+  /// Non-empty: `chunk`'s JSON text exactly as the upstream sent it; frame it
+  /// as is instead of `chunk.dump()` (no re-serialisation of an unchanged
+  /// chunk). Empty: the decoder built or changed the chunk; dump it.
+  std::string raw;
+};
 
 /// Per-request, stateful: turns upstream SSE events into OpenAI
 /// chat.completion.chunk objects, in order.
@@ -68,6 +83,16 @@ class stream_decoder {
   /// Appends the chunks this event yields to `out`. Returns a failure when the
   /// event reports an error inside the stream (e.g. Anthropic's `error` event).
   virtual std::optional<failure> on_event(const sse_event& ev, std::vector<nlohmann::json>& out) = 0;
+  /// The same, for the relay: each chunk keeps the upstream's text when the
+  /// decoder passed it on unchanged (OpenAI-format upstreams), so the caller
+  /// parses nothing again and serialises only chunks that have no `raw`.
+  /// The default wraps on_event (every chunk to dump).
+  virtual std::optional<failure> decode(const sse_event& ev, std::vector<relay_chunk>& out) {
+    std::vector<nlohmann::json> chunks;
+    auto f = on_event(ev, chunks);
+    for (auto& c : chunks) out.push_back(relay_chunk{std::move(c), {}});
+    return f;
+  }
   /// True once the format's end marker was seen ([DONE], message_stop, final candidate).
   [[nodiscard]] virtual bool done() const = 0;
   [[nodiscard]] virtual token_usage usage() const = 0;

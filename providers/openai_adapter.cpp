@@ -37,6 +37,26 @@ class openai_stream_decoder final : public stream_decoder {
   explicit openai_stream_decoder(bool include_usage) : include_usage_(include_usage) {}
 
   std::optional<failure> on_event(const sse_event& ev, std::vector<json>& out) override {
+    std::string_view raw;
+    json chunk;
+    auto f = read(ev, chunk, raw);
+    if (f || raw.empty()) return f;
+    out.push_back(std::move(chunk));
+    return std::nullopt;
+  }
+
+  // Relayed untouched: the upstream's text goes out as it came, never re-dumped.
+  std::optional<failure> decode(const sse_event& ev, std::vector<relay_chunk>& out) override {
+    std::string_view raw;
+    json chunk;
+    auto f = read(ev, chunk, raw);
+    if (f || raw.empty()) return f;
+    out.push_back(relay_chunk{std::move(chunk), std::string(raw)});
+    return std::nullopt;
+  }
+
+  // Parses the event once. `raw` stays empty when nothing goes to the client.
+  std::optional<failure> read(const sse_event& ev, json& chunk, std::string_view& raw) {
     std::string_view data = ev.data;
     while (!data.empty() && (data.front() == ' ' || data.front() == '\n')) data.remove_prefix(1);
     while (!data.empty() && (data.back() == ' ' || data.back() == '\n')) data.remove_suffix(1);
@@ -45,7 +65,7 @@ class openai_stream_decoder final : public stream_decoder {
       done_ = true;
       return std::nullopt;
     }
-    json chunk = json::parse(data, nullptr, /*allow_exceptions=*/false);
+    chunk = json::parse(data, nullptr, /*allow_exceptions=*/false);
     if (!chunk.is_object()) {
       return failure{failure_kind::server_error, 0, "bad_chunk", "upstream sent a stream chunk that is not JSON"};
     }
@@ -56,7 +76,7 @@ class openai_stream_decoder final : public stream_decoder {
     auto usage = chunk.find("usage");
     if (usage != chunk.end() && usage->is_object()) usage_ = read_openai_usage(*usage);
     if (!include_usage_ && is_usage_only_chunk(chunk)) return std::nullopt;
-    out.push_back(std::move(chunk));
+    raw = data;
     return std::nullopt;
   }
 
@@ -137,8 +157,9 @@ std::variant<decoded_completion, std::string> openai_adapter::decode_response(
       return std::string("upstream answer has a choice without a message");
   }
   decoded_completion out;
-  out.usage = read_openai_usage(parsed.value("usage", json()));
+  out.usage = read_openai_usage(member(parsed, "usage"));
   out.completion = std::move(parsed);
+  out.raw = std::string(body);  // already this format: relayed byte for byte
   return out;
 }
 

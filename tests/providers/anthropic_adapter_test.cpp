@@ -213,3 +213,18 @@ TEST_CASE("anthropic: classify specifics") {
   CHECK(a.classify(413, R"({"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum allowed number of bytes."}})").kind ==
         failure_kind::client_error);
 }
+
+TEST_CASE("anthropic: translated answers and chunks have no raw text to relay") {
+  anthropic_adapter a;
+  auto r = a.decode_response(
+      R"({"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"Hi"}],"stop_reason":"end_turn","usage":{"input_tokens":5,"output_tokens":2}})",
+      "claude");
+  REQUIRE(std::holds_alternative<sb::providers::decoded_completion>(r));
+  CHECK_FALSE(std::get<sb::providers::decoded_completion>(r).raw.has_value());
+  auto d = a.make_stream_decoder("claude", "chatcmpl-x", 1, false);
+  std::vector<sb::providers::relay_chunk> out;
+  d->decode({"content_block_delta", R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hi"}})"}, out);
+  REQUIRE_FALSE(out.empty());
+  for (auto& c : out) CHECK(c.raw.empty());
+  CHECK(out.back().chunk["choices"][0]["delta"]["content"] == "Hi");
+}

@@ -160,3 +160,47 @@ TEST_CASE("openai: classify details of OpenAI-compatible hosts") {
   CHECK(plain.code == "rate_limit_exceeded");
   CHECK(a.classify(408, "").kind == failure_kind::server_error);
 }
+
+TEST_CASE("openai: a completion is relayed as the provider's bytes, usage still read") {
+  // Keys in the provider's order (not alphabetical) and its own spacing.
+  const std::string body =
+      R"({"id":"chatcmpl-1","object":"chat.completion","created":1727000001,"model":"gpt-4o-mini", "choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})";
+  openai_adapter a;
+  auto r = a.decode_response(body, "gpt-4o-mini");
+  REQUIRE(std::holds_alternative<sb::providers::decoded_completion>(r));
+  auto& d = std::get<sb::providers::decoded_completion>(r);
+  REQUIRE(d.raw.has_value());
+  CHECK(*d.raw == body);
+  CHECK(d.completion == json::parse(body));
+  CHECK(d.usage.reported);
+  CHECK(d.usage.prompt_tokens == 9);
+  CHECK(d.usage.completion_tokens == 3);
+  // Still validated: no choices, no raw relay.
+  CHECK(std::holds_alternative<std::string>(a.decode_response(R"({"object":"chat.completion","choices":[]})", "m")));
+}
+
+TEST_CASE("openai: the relay gets each chunk's text as sent, parsed once, usage chunk as asked") {
+  const std::string content =
+      R"({"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]})";
+  const std::string usage_chunk =
+      R"({"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12}})";
+  openai_adapter a;
+  for (bool include : {false, true}) {
+    auto d = a.make_stream_decoder("m", "id", 1, include);
+    std::vector<sb::providers::relay_chunk> out;
+    CHECK_FALSE(d->decode({"", " " + content + "\n"}, out).has_value());
+    CHECK_FALSE(d->decode({"", usage_chunk}, out).has_value());
+    CHECK_FALSE(d->decode({"", "[DONE]"}, out).has_value());
+    REQUIRE(out.size() == (include ? 2u : 1u));
+    CHECK(out[0].raw == content);  // trimmed, byte for byte
+    CHECK(out[0].chunk == json::parse(content));
+    if (include) CHECK(out[1].raw == usage_chunk);
+    CHECK(d->done());
+    CHECK(d->usage().prompt_tokens == 9);
+  }
+  auto d = a.make_stream_decoder("m", "id", 1);
+  std::vector<sb::providers::relay_chunk> out;
+  auto f = d->decode({"", R"({"error":{"message":"overloaded","type":"server_error"}})"}, out);
+  CHECK(f.has_value());
+  CHECK(out.empty());
+}
