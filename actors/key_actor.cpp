@@ -20,6 +20,11 @@ key_actor::behavior_type key_actor_impl(key_actor::stateful_pointer<key_actor_st
         return self->state.key.snapshot(now);
       },
       [=](snapshot_atom) { return self->state.key.snapshot(clock::now()); },
+      [=](cooldown_atom, const cooldown_notice& n) {
+        auto now = clock::now();
+        self->state.key.apply_remote(n, now, wall_clock::now());
+        return self->state.key.snapshot(now);
+      },
   };
 }
 

@@ -58,6 +58,18 @@ void key_state::apply(const attempt_report& r, const retry_config& retry, clock:
   }
 }
 
+void key_state::apply_remote(const cooldown_notice& n, clock::time_point now, wall_clock::time_point wall_now) {
+  if (n.invalid) {
+    snap_.state = key_status::invalid;
+    return;
+  }
+  auto until = wall_clock::time_point(std::chrono::milliseconds(n.ready_at_ms));
+  if (until <= wall_now) return;  // already over (a late or replayed notice)
+  auto wait = std::chrono::duration_cast<clock::duration>(until - wall_now);
+  snap_.ready_at = std::max(snap_.ready_at, now + wait);
+  snap_.cooldown_until = std::max(snap_.cooldown_until, std::chrono::time_point_cast<wall_clock::duration>(until));
+}
+
 key_snapshot key_state::snapshot(clock::time_point now) const {
   auto s = snap_;
   if (s.state != key_status::invalid)

@@ -20,6 +20,10 @@ class key_state {
   void apply(const attempt_report& r, const retry_config& retry, clock::time_point now,
              wall_clock::time_point wall_now);
 
+  /// Folds in a cooldown another node learned: never shortens a cooldown
+  /// (the latest time wins), never clears invalid, leaves the 429 streak.
+  void apply_remote(const cooldown_notice& n, clock::time_point now, wall_clock::time_point wall_now);
+
   [[nodiscard]] bool usable(clock::time_point now) const {
     return snap_.state != key_status::invalid && snap_.ready_at <= now;
   }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>; // state for /a
 using keys_atom = caf::atom_constant<caf::atom("keys")>;         // key actor handles (ops, tests)
 using gone_atom = caf::atom_constant<caf::atom("gone")>;         // the client went away
 using wake_atom = caf::atom_constant<caf::atom("wake")>;         // a backoff or key wait ended
+using cooldown_atom = caf::atom_constant<caf::atom("cooldown")>; // a cooldown learned on another node
 
 // --- key state -----------------------------------------------------------
 
@@ -55,6 +57,20 @@ struct attempt_report {
   providers::failure_kind kind = providers::failure_kind::server_error;
   net::header_list headers;             // the response's headers (rate-limit state)
 };
+
+/// A key's cooldown or invalidity as nodes of a cluster tell each other
+/// (SPEC section 5, ADR-0006 "Cooldowns in a cluster"). Key ids only, never
+/// secrets; the time is wall-clock because steady clocks differ per node.
+struct cooldown_notice {
+  std::string provider;          // "openai"
+  std::string key_id;            // "openai#1"
+  std::int64_t ready_at_ms = 0;  // epoch ms the key is usable again
+  bool invalid = false;          // rejected (401/403): invalid until reload
+};
+
+/// Where a provider actor announces a cooldown it learned itself (empty: a
+/// single node). Called on the actor's thread: it must not block.
+using cooldown_publisher = std::function<void(const cooldown_notice&)>;
 
 /// The provider's answer to acquire.
 struct key_grant {
@@ -91,7 +107,9 @@ using key_actor = caf::typed_actor<
     // Applies an attempt's outcome; answers the key's new state.
     caf::replies_to<report_atom, attempt_report>::with<key_snapshot>,
     // The key's current state.
-    caf::replies_to<snapshot_atom>::with<key_snapshot>>;
+    caf::replies_to<snapshot_atom>::with<key_snapshot>,
+    // Another node's cooldown of this key; the latest time wins.
+    caf::replies_to<cooldown_atom, cooldown_notice>::with<key_snapshot>>;
 
 /// One per provider: picks keys round-robin among ready ones, tracks the
 /// provider-wide skip after 402, supervises (restarts) its key actors.
@@ -103,13 +121,16 @@ using provider_actor = caf::typed_actor<
     // Every key's state.
     caf::replies_to<snapshot_atom>::with<std::vector<key_snapshot>>,
     // The key actors themselves (ops and tests).
-    caf::replies_to<keys_atom>::with<std::vector<key_actor>>>;
+    caf::replies_to<keys_atom>::with<std::vector<key_actor>>,
+    // Another node's cooldown of one of this provider's keys (by key id).
+    caf::reacts_to<cooldown_atom, cooldown_notice>>;
 
 }  // namespace sb::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::key_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::attempt_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::key_grant)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::cooldown_notice)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::upstream_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sb::actors::key_snapshot>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<sb::actors::key_actor>)

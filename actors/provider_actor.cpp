@@ -24,6 +24,7 @@ struct provider_actor_state {
   provider_config cfg;
   retry_config retry;
   gateway_metrics* metrics = nullptr;
+  cooldown_publisher publish;  // empty on a single node
   std::vector<slot> slots;
   std::size_t next = 0;              // round-robin position
   clock::time_point skip_until{};    // provider out of credit until then (402)
@@ -155,11 +156,40 @@ key_actor start_key(self_ptr self, key_snapshot initial) {
   return k;
 }
 
+/// The key's new state after a report or a notice: the provider's copy, the
+/// gauge, and the timer that turns the gauge back to ready.
+void take_key_answer(self_ptr self, std::size_t slot_index, const key_actor& key, key_snapshot& snap) {
+  auto& st = self->state;
+  auto& s = st.slots[slot_index];
+  if (s.actor != key) return;  // answered by a key since replaced
+  s.view = std::move(snap);
+  s.updating = false;
+  auto now = clock::now();
+  publish_key_state(st, s, now);
+  if (s.view.ready_at > now) republish_at(self, s.view.ready_at);
+}
+
+/// Tells the other nodes what this node just learned of a key (key id and
+/// wall-clock time only, never the secret).
+void announce(const provider_actor_state& st, const key_snapshot& snap) {
+  if (!st.publish) return;
+  cooldown_notice n;
+  n.provider = st.cfg.id;
+  n.key_id = snap.id;
+  n.invalid = snap.state == key_status::invalid;
+  n.ready_at_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(snap.cooldown_until.time_since_epoch()).count();
+  if (!n.invalid && snap.cooldown_until <= wall_clock::now()) return;
+  st.publish(n);
+}
+
 provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config cfg,
-                                                  retry_config retry, gateway_metrics* metrics) {
+                                                  retry_config retry, gateway_metrics* metrics,
+                                                  cooldown_publisher publish) {
   auto& st = self->state;
   st.retry = retry;
   st.metrics = metrics;
+  st.publish = std::move(publish);
   // Set before the first publish: the gauge's provider label comes from it.
   st.cfg = std::move(cfg);
   for (auto& k : st.cfg.keys) {
@@ -210,17 +240,13 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
         }
         auto slot_index = r.slot;
         auto key = s.actor;
+        bool cools = !r.ok && (r.kind == providers::failure_kind::auth_invalid ||
+                               r.kind == providers::failure_kind::rate_limited);
         self->request(key, caf::infinite, report_atom::value, std::move(r))
             .then(
                 [=](key_snapshot& snap) {
-                  auto& st = self->state;
-                  auto& s = st.slots[slot_index];
-                  if (s.actor != key) return;  // answered by a key since replaced
-                  s.view = std::move(snap);
-                  s.updating = false;
-                  auto now = clock::now();
-                  publish_key_state(st, s, now);
-                  if (s.view.ready_at > now) republish_at(self, s.view.ready_at);
+                  if (cools) announce(self->state, snap);
+                  take_key_answer(self, slot_index, key, snap);
                 },
                 [=](caf::error&) {
                   // The key died mid-request; the down handler restarts it.
@@ -233,14 +259,28 @@ provider_actor::behavior_type provider_actor_impl(self_ptr self, provider_config
         for (auto& s : self->state.slots) out.push_back(s.actor);
         return out;
       },
+      [=](cooldown_atom, cooldown_notice& n) {
+        auto& st = self->state;
+        if (n.provider != st.cfg.id) return;
+        for (std::size_t i = 0; i < st.slots.size(); ++i) {
+          if (st.slots[i].view.id != n.key_id) continue;
+          auto key = st.slots[i].actor;
+          st.slots[i].updating = true;  // not handed out until the key has taken this in
+          self->request(key, caf::infinite, cooldown_atom::value, n)
+              .then([=](key_snapshot& snap) { take_key_answer(self, i, key, snap); },
+                    [=](caf::error&) { self->state.slots[i].updating = false; });
+          return;
+        }
+      },
   };
 }
 
 }  // namespace
 
 provider_actor spawn_provider_actor(caf::actor_system& sys, provider_config provider,
-                                    retry_config retry, gateway_metrics* metrics) {
-  return sys.spawn(provider_actor_impl, std::move(provider), retry, metrics);
+                                    retry_config retry, gateway_metrics* metrics,
+                                    cooldown_publisher publish) {
+  return sys.spawn(provider_actor_impl, std::move(provider), retry, metrics, std::move(publish));
 }
 
 }  // namespace sb::actors

@@ -11,6 +11,7 @@ struct supervisor_state {
   retry_config retry;
   provider_directory* directory = nullptr;
   gateway_metrics* metrics = nullptr;
+  cooldown_publisher publish;
   std::map<caf::actor_addr, std::size_t> watched;  // provider actor -> index in providers
   // The live providers by index, shared with the exit hook: the state (and
   // maybe the directory) is gone by the time it runs.
@@ -21,7 +22,7 @@ struct supervisor_state {
 
 void start(caf::stateful_actor<supervisor_state>* self, std::size_t i) {
   auto& st = self->state;
-  auto a = spawn_provider_actor(self->system(), st.providers[i], st.retry, st.metrics);
+  auto a = spawn_provider_actor(self->system(), st.providers[i], st.retry, st.metrics, st.publish);
   self->monitor(a);
   st.watched[a.address()] = i;
   (*st.live)[i] = a;
@@ -29,8 +30,10 @@ void start(caf::stateful_actor<supervisor_state>* self, std::size_t i) {
 }
 
 caf::behavior supervisor_impl(caf::stateful_actor<supervisor_state>* self, gateway_config cfg,
-                              provider_directory* directory, gateway_metrics* metrics) {
+                              provider_directory* directory, gateway_metrics* metrics,
+                              cooldown_publisher publish) {
   auto& st = self->state;
+  st.publish = std::move(publish);
   st.providers = cfg.providers;
   st.retry = cfg.retry;
   st.directory = directory;
@@ -51,14 +54,19 @@ caf::behavior supervisor_impl(caf::stateful_actor<supervisor_state>* self, gatew
   self->attach_functor([live = st.live] {
     for (auto& [i, a] : *live) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   });
-  return {[](caf::get_atom) { return true; }};
+  return {[](caf::get_atom) { return true; },
+          [=](cooldown_atom a, cooldown_notice& n) {
+            for (auto& [i, p] : *self->state.live)
+              if (self->state.providers[i].id == n.provider) self->send(p, a, std::move(n));
+          }};
 }
 
 }  // namespace
 
 caf::actor spawn_provider_supervisor(caf::actor_system& sys, const gateway_config& cfg,
-                                     provider_directory* directory, gateway_metrics* metrics) {
-  return sys.spawn(supervisor_impl, cfg, directory, metrics);
+                                     provider_directory* directory, gateway_metrics* metrics,
+                                     cooldown_publisher publish) {
+  return sys.spawn(supervisor_impl, cfg, directory, metrics, std::move(publish));
 }
 
 }  // namespace sb::actors

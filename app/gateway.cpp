@@ -21,6 +21,7 @@
 #include "cluster/open_ledger_store.hpp"
 #include "cluster/open_quota_store.hpp"
 #include "cluster/open_stream_journal.hpp"
+#include "cluster/cooldown_notifier.hpp"
 #include "cluster/rollout_notifier.hpp"
 #include "core/log.hpp"
 #include "metrics/gateway_metrics.hpp"
@@ -57,6 +58,9 @@ struct gateway::impl {
   live_snapshot<tools::tool_registry> tools;
   // After `prompts`: destroyed first, so its thread never sees a dead snapshot.
   std::unique_ptr<cluster::rollout_notifier> rollouts;
+  // Cluster mode: key cooldowns shared by every node (ADR-0006). Providers
+  // hold it weakly: destroyed here, before the actor system.
+  std::shared_ptr<cluster::cooldown_notifier> cooldowns;
   std::uint16_t port = 0;
 
   std::mutex mutex;
@@ -107,7 +111,22 @@ std::string gateway::start() {
   }
   if (d.cfg->open_mode()) d.metrics.declare_workspace("default", provider_ids);
   for (auto& ws : d.cfg->workspaces) d.metrics.declare_workspace(ws.id, provider_ids);
-  d.supervisor = actors::spawn_provider_supervisor(*d.system, *d.cfg, &d.directory, &d.metrics);
+  // Cluster mode: a cooldown learned on one node holds on every node (SPEC 5, ADR-0006).
+  auto cooldown_sink = std::make_shared<std::weak_ptr<cluster::cooldown_notifier>>();
+  actors::cooldown_publisher publish_cooldown;
+  if (!d.cfg->redis_url.empty())
+    publish_cooldown = [cooldown_sink](const actors::cooldown_notice& n) {
+      if (auto c = cooldown_sink->lock()) c->publish({n.provider, n.key_id, n.ready_at_ms, n.invalid, 0});
+    };
+  d.supervisor = actors::spawn_provider_supervisor(*d.system, *d.cfg, &d.directory, &d.metrics, publish_cooldown);
+  if (!d.cfg->redis_url.empty()) {
+    auto n = cluster::cooldown_notifier::start(d.cfg->redis_url, [sup = d.supervisor](const cluster::key_cooldown& c) {
+      caf::anon_send(sup, actors::cooldown_atom::value, actors::cooldown_notice{c.provider, c.key_id, c.ready_at_ms, c.invalid});
+    });
+    if (!n) return "key cooldowns (REDIS_URL): " + n.error().to_string();
+    d.cooldowns = std::move(n.value());
+    *cooldown_sink = d.cooldowns;  // before any request: the server is not listening yet
+  }
 
   // The ledger must open (its schema is checked now); the quota store
   // connects lazily: a Redis that is down at start is an outage (ADR-0009).
