@@ -58,6 +58,7 @@ store_result<std::unique_ptr<cooldown_notifier>> cooldown_notifier::start(const 
   auto transport_options = n->options_.transport;
   transport_options.channel = n->options_.channel;
   transport_options.hash = n->options_.hash;
+  transport_options.label = "key cooldowns";
   auto* self = n.get();
   auto t = rollout_notifier::start(
       redis_url,

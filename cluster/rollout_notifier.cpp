@@ -69,7 +69,7 @@ store_status rollout_notifier::publish(const std::string& name, const std::strin
 void rollout_notifier::deliver(const std::string& payload) {
   auto nl = payload.find('\n');
   if (nl == std::string::npos || nl == 0) {
-    log::warn("prompts: ignoring a malformed rollout notification");
+    log::warn(options_.label + ": ignoring a malformed notification");
     return;
   }
   on_change_(payload.substr(0, nl), payload.substr(nl + 1));
@@ -78,8 +78,8 @@ void rollout_notifier::deliver(const std::string& payload) {
 void rollout_notifier::catch_up(redis_connection& conn) {
   auto r = conn.command({"HGETALL", options_.hash}, true);
   if (!r) {
-    log::warn("prompts: cannot read the cluster's rollouts (" + r.error().to_string() +
-              "); they apply on the next notification");
+    log::warn(options_.label + ": cannot read the cluster's latest state (" + r.error().to_string() +
+              "); it applies on the next notification");
     return;
   }
   const redisReply* a = r->get();
@@ -131,7 +131,7 @@ void rollout_notifier::run() {
     subscribe_and_listen();
     if (subscribed_.exchange(false)) warned = false;  // a new outage: say so once
     if (stop_) break;
-    if (!warned) log::warn("prompts: not subscribed to rollout notifications in Redis; retrying");
+    if (!warned) log::warn(options_.label + ": not subscribed to notifications in Redis; retrying");
     warned = true;
     // Sleep in small steps so a stop is not held up by the pause.
     for (auto waited = std::chrono::milliseconds(0); waited < options_.reconnect_pause && !stop_;

@@ -32,6 +32,7 @@ struct rollout_notifier_options {
   std::chrono::milliseconds poll_interval{200};     // how soon stop() is noticed
   std::chrono::milliseconds reconnect_pause{500};   // between subscribe attempts
   redis_options redis;                              // publish and catch-up connection
+  std::string label = "prompt rollouts";            // what the log lines call it
 };
 
 class rollout_notifier {
