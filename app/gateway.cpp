@@ -119,6 +119,18 @@ std::string gateway::start() {
       if (auto c = cooldown_sink->lock()) c->publish({n.provider, n.key_id, n.ready_at_ms, n.invalid, 0});
     };
   d.supervisor = actors::spawn_provider_supervisor(*d.system, *d.cfg, &d.directory, &d.metrics, publish_cooldown);
+  // Serve only once every provider actor is published: the supervisor spawns
+  // them asynchronously, and a request that came first would have to wait.
+  {
+    using namespace std::chrono_literals;
+    auto all_published = [&d] {
+      for (auto& p : d.cfg->providers)
+        if (!d.directory.find(p.id)) return false;
+      return true;
+    };
+    auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (!all_published() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  }
   if (!d.cfg->redis_url.empty()) {
     auto n = cluster::cooldown_notifier::start(d.cfg->redis_url, [sup = d.supervisor](const cluster::key_cooldown& c) {
       caf::anon_send(sup, actors::cooldown_atom::value, actors::cooldown_notice{c.provider, c.key_id, c.ready_at_ms, c.invalid});
