@@ -8,41 +8,11 @@
 #include "app/query_string.hpp"
 #include "app/endpoint_actor.hpp"
 #include "app/routes.hpp"
+#include "app/workspace_scope.hpp"
 #include "cluster/billing_period.hpp"
-#include "core/workspace_auth.hpp"
 
 namespace sb {
 namespace {
-
-/// Who may read which workspace: its own token, or the admin token naming one.
-std::variant<std::string, api_error> readable_workspace(const app_context& app, net::http_request& req,
-                                                        const query_params& q) {
-  const auto& cfg = *app.gateway->config;
-  auto token = bearer_token(req.header("authorization"));
-  if (token && is_admin(cfg, *token)) {
-    auto ws = q.get("workspace");
-    if (!ws || ws->empty())
-      return invalid_request("The admin token reads any workspace: add &workspace=ID.", "workspace");
-    if (!cfg.open_mode() && !cfg.find_workspace(*ws) && *ws != "default")
-      return api_error{404, "invalid_request_error", "workspace_not_found",
-                       "No workspace '" + *ws + "' is configured.", "workspace"};
-    return *ws;
-  }
-  auto who = authenticate(cfg, req.header("authorization"));
-  if (auto* e = std::get_if<api_error>(&who)) return *e;
-  auto own = std::get<const workspace_config*>(who)->id;
-  if (auto ws = q.get("workspace"); ws && *ws != own)
-    return forbidden("A workspace token reads only its own workspace ('" + own + "').");
-  return own;
-}
-
-std::variant<std::string, api_error> requested_period(const query_params& q) {
-  auto p = q.get("period");
-  if (!p || p->empty()) return cluster::current_period();
-  if (!cluster::parse_period(*p))
-    return invalid_request("`period` must be a calendar month as YYYY-MM, e.g. 2026-11.", "period");
-  return *p;
-}
 
 nlohmann::json summary_json(const cluster::usage_summary& s) {
   nlohmann::json by_model = nlohmann::json::array();
@@ -55,12 +25,6 @@ nlohmann::json summary_json(const cluster::usage_summary& s) {
           {"upstream_calls", s.upstream_calls}, {"prompt_tokens", s.prompt_tokens},
           {"completion_tokens", s.completion_tokens}, {"total_tokens", s.total_tokens},
           {"cost_estimate_usd", s.cost_estimate_usd}, {"by_model", std::move(by_model)}};
-}
-
-api_error store_failure(const cluster::store_error& e) {
-  if (e.code == cluster::store_errc::bad_input) return invalid_request(e.message);
-  return {503, "server_error", "store_unavailable", "The usage store cannot be read now: " + e.message,
-          std::nullopt};
 }
 
 nlohmann::json row_json(const cluster::usage_row& r) {
@@ -103,9 +67,9 @@ std::string rows_csv(const std::vector<cluster::usage_row>& rows) {
 
 void handle_usage(const app_context& app, net::http_request& req, std::shared_ptr<net::responder> out) {
   auto q = parse_query(req.query);
-  auto ws = readable_workspace(app, req, q);
+  auto ws = readable_workspace_of(app, req, q);
   if (auto* e = std::get_if<api_error>(&ws)) return respond_error(*out, *e);
-  auto period = requested_period(q);
+  auto period = period_of_query(q);
   if (auto* e = std::get_if<api_error>(&period)) return respond_error(*out, *e);
   auto workspace = std::get<std::string>(ws);
   auto month = std::get<std::string>(period);
@@ -122,7 +86,7 @@ void handle_usage(const app_context& app, net::http_request& req, std::shared_pt
         .then(
             [=](actors::usage_summary_reply& r) {
               if (r.error) {
-                respond_error(*out, store_failure(*r.error));
+                respond_error(*out, store_api_error("The usage store", *r.error));
                 return self->quit();
               }
               auto body = summary_json(r.summary);
@@ -149,7 +113,7 @@ void handle_usage(const app_context& app, net::http_request& req, std::shared_pt
                       });
             },
             [=](caf::error& e) {
-              respond_error(*out, store_failure({cluster::store_errc::unavailable, self->system().render(e)}));
+              respond_error(*out, store_api_error("The usage store", {cluster::store_errc::unavailable, self->system().render(e)}));
               self->quit();
             });
     return keep_alive_until_answered();
@@ -159,9 +123,9 @@ void handle_usage(const app_context& app, net::http_request& req, std::shared_pt
 void handle_usage_events(const app_context& app, net::http_request& req,
                          std::shared_ptr<net::responder> out) {
   auto q = parse_query(req.query);
-  auto ws = readable_workspace(app, req, q);
+  auto ws = readable_workspace_of(app, req, q);
   if (auto* e = std::get_if<api_error>(&ws)) return respond_error(*out, *e);
-  auto period = requested_period(q);
+  auto period = period_of_query(q);
   if (auto* e = std::get_if<api_error>(&period)) return respond_error(*out, *e);
   auto format = q.get("format").value_or("jsonl");
   if (format != "jsonl" && format != "csv")
@@ -175,7 +139,7 @@ void handle_usage_events(const app_context& app, net::http_request& req,
         .then(
             [=](actors::usage_events_reply& r) {
               if (r.error) {
-                respond_error(*out, store_failure(*r.error));
+                respond_error(*out, store_api_error("The usage store", *r.error));
                 return self->quit();
               }
               if (format == "csv") {
@@ -188,7 +152,7 @@ void handle_usage_events(const app_context& app, net::http_request& req,
               self->quit();
             },
             [=](caf::error& e) {
-              respond_error(*out, store_failure({cluster::store_errc::unavailable, self->system().render(e)}));
+              respond_error(*out, store_api_error("The usage store", {cluster::store_errc::unavailable, self->system().render(e)}));
               self->quit();
             });
     return keep_alive_until_answered();

@@ -1,8 +1,7 @@
 #pragma once
 // Which workspace a read or write of per-workspace data is about (SPEC 6 and
 // 8): a workspace token names its own; the admin token reads any with
-// ?workspace=ID. Shared by the prompt stats and feedback endpoints;
-// usage_endpoint.cpp has the same rule in its own copy (it predates this).
+// ?workspace=ID. Shared by the usage, prompt stats and feedback endpoints.
 
 #include <string>
 #include <variant>
