@@ -765,7 +765,7 @@ std::int64_t content_chars(const nlohmann::json& chunk) {
 /// a reattach (a logged stream). The id is <message_id>:<seq>.
 void emit(session_state& st, std::string data, std::string& frames) {
   auto seq = ++st.seq;
-  if (!st.detached) frames += net::sse_frame(st.message_id + ":" + std::to_string(seq), data);
+  if (!st.detached) net::append_sse_frame(frames, st.message_id, seq, data);
   if (st.journaling) {
     st.journal_open = true;
     caf::anon_send(st.ctx->journal, journal_append_atom::value, st.message_id, seq, std::move(data));
@@ -842,12 +842,12 @@ void drop_slow_client(self_ptr self) {
   self->quit();
 }
 
-/// false: the session stopped (slow client); the caller returns at once.
 /// A chunk's text for the client: the upstream's own when unchanged, else dumped.
 std::string chunk_text(providers::relay_chunk& c) {
   return c.raw.empty() ? c.chunk.dump() : std::move(c.raw);
 }
 
+/// false: the session stopped (slow client); the caller returns at once.
 bool relay_chunks(self_ptr self, std::vector<providers::relay_chunk>& chunks) {
   auto& st = self->state;
   std::string frames;

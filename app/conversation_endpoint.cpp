@@ -160,7 +160,7 @@ void handle_message_stream(const app_context& app, net::http_request& req,
                 start();
                 std::string frames;
                 for (auto& e : events)
-                  frames += net::sse_frame(message_id + ":" + std::to_string(e.seq), e.data);
+                  net::append_sse_frame(frames, message_id, e.seq, e.data);
                 out->write(std::move(frames));
               };
               sink.done = [out, started, start, conversation_id, message_id](actors::journal_tail_result r) {

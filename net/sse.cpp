@@ -1,5 +1,7 @@
 #include "net/sse.hpp"
 
+#include <charconv>
+
 namespace sb::net {
 
 namespace {
@@ -122,6 +124,16 @@ std::string sse_frame(std::string_view id, std::string_view data) {
   append_data_lines(frame, data);
   frame += '\n';
   return frame;
+}
+
+void append_sse_frame(std::string& out, std::string_view id_prefix, std::uint64_t seq,
+                      std::string_view data) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, seq);
+  (void)ec;  // 24 digits hold any uint64
+  out.append("id: ").append(id_prefix).append(":").append(digits, end).append("\n");
+  append_data_lines(out, data);
+  out += '\n';
 }
 
 std::string sse_named_frame(std::string_view id, std::string_view event, std::string_view data) {

@@ -2,6 +2,7 @@
 // Server-sent events, both ways: an incremental parser for upstream bytes and
 // the framing for what we send. Plain C++, no Beast.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,11 @@ class sse_parser {
 
 /// "id: <id>\ndata: <data>\n\n" (id omitted when empty).
 std::string sse_frame(std::string_view id, std::string_view data);
+/// The same frame with id "<id_prefix>:<seq>", appended to `out`: the relay
+/// path frames every chunk, and this builds neither the id nor the frame as
+/// a string of its own.
+void append_sse_frame(std::string& out, std::string_view id_prefix, std::uint64_t seq,
+                      std::string_view data);
 /// "event: error\ndata: <data>\n\n" style frame with an event name.
 std::string sse_named_frame(std::string_view id, std::string_view event, std::string_view data);
 

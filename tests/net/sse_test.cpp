@@ -196,3 +196,10 @@ TEST_CASE("sse: what we frame - the parser reads back", "[sse]") {
   CHECK(events[1].event == "error");
   CHECK(events[1].data == "boom");
 }
+
+TEST_CASE("append_sse_frame writes the same frame as sse_frame with id prefix:seq", "[sse]") {
+  std::string out = "before\n";
+  sb::net::append_sse_frame(out, "msg_abc", 42, "line one\nline two");
+  CHECK(out == "before\n" + sb::net::sse_frame("msg_abc:42", "line one\nline two"));
+  CHECK(out == "before\nid: msg_abc:42\ndata: line one\ndata: line two\n\n");
+}
