@@ -1,5 +1,7 @@
 #include "actors/session_actor.hpp"
 
+#include "actors/session_state.hpp"
+
 #include <random>
 
 #include "cluster/billing_period.hpp"
@@ -10,7 +12,7 @@
 #include "net/sse.hpp"
 #include "net/upstream_client.hpp"
 
-namespace sb::actors {
+namespace sb::actors::session {
 namespace {
 
 using providers::failure;
@@ -35,116 +37,40 @@ constexpr std::chrono::milliseconds provider_actor_wait{1000};
 // The resume grace ended: the detached stream's upstream is cancelled.
 using grace_atom = caf::atom_constant<caf::atom("sgrace")>;
 
-/// The attempt in flight: which target, which key, what has come back.
-struct attempt {
-  std::uint64_t call_id = 0;
-  std::shared_ptr<net::upstream_call> call;
-  std::size_t slot = 0;
-  std::string key_id;
-  int number = 0;  // 1-based, the ledger row's `attempt`
-  clock::time_point started{};
-  std::int64_t streamed_chars = 0;  // content relayed, to estimate a cut-short stream
-  int status = 0;
-  net::header_list headers;
-  std::string body;  // non-stream body, or an error body
-  // Streaming, once a 2xx head arrived:
-  net::sse_parser sse;
-  std::unique_ptr<providers::stream_decoder> decoder;
-};
-
-struct session_state {
-  std::shared_ptr<const gateway_context> ctx;
-  chat_job job;
-  std::shared_ptr<net::responder> out;
-
-  std::size_t target_index = 0;
-  int server_retries = 0;      // 5xx/network retries spent on the current target
-  int key_walk = 0;            // key rotations spent on the current target
-  std::chrono::milliseconds waited{0};  // time spent waiting for a ready key
-  std::chrono::milliseconds waited_for_actor{0};  // for a provider actor being (re)started
-  std::uint64_t wake_generation = 0;    // tells a live timer from a stale one
-  std::uint64_t next_call_id = 1;
-  int attempts_made = 0;
-  nlohmann::json attempts = nlohmann::json::array();  // for all_providers_failed
-  attempt cur;
-
-  // Stream relay.
-  std::string message_id;
-  std::uint64_t seq = 0;  // of the last event sent: ids are <message_id>:1, :2, …
-  // SPEC 7: the conversation log and the stream journal.
-  bool logging = false;           // X-Conversation-Id and a conversation actor
-  bool journaling = false;        // logging a stream: every event to the journal
-  cluster::message_key reply_key; // the assistant message
-  bool reply_open = false;        // conv_start sent, conv_finish not yet
-  bool journal_open = false;      // events journaled, journal_finish not yet
-  bool replayed = false;          // resume: the stored text went out first
-  bool detached = false;          // the client left; the upstream runs on for the grace
-  bool stream_started = false;  // head sent: no fall-through from here on
-  std::vector<providers::relay_chunk> held;  // role-only chunks held until real content
-  bool answered = false;
-
-  // SPEC 9: the tool loop (ADR-0013), when the job names gateway tools.
-  struct tool_round {
-    int rounds = 0;                  // model answers so far (across a pause)
-    int tools_run = 0;               // endpoint calls made by this session
-    nlohmann::json completion;       // the model's last answer (OpenAI shape)
-    nlohmann::json calls = nlohmann::json::array();  // this round's tool_calls
-    std::size_t next = 0;            // the call being handled
-    // The endpoint call in flight.
-    std::uint64_t call_id = 0;
-    std::shared_ptr<net::upstream_call> call;
-    const tools::tool_definition* def = nullptr;
-    int status = 0;
-    std::string body;
-    bool too_big = false;
-  } loop;
-
-  // Metering: what the quota reserved, and what the rows billed so far.
-  std::optional<cluster::quota_reservation> reservation;
-  cluster::quota_amount billed;
-
-  static inline const char* name = "session";
-
-  void end_reply(cluster::message_status status) {
-    if (reply_open) caf::anon_send(ctx->conversations, conv_finish_atom::value, reply_key, status);
-    if (journal_open) caf::anon_send(ctx->journal, journal_finish_atom::value, message_id, status);
-    reply_open = journal_open = false;
-  }
-
-  ~session_state() {
-    if (!ctx) return;
-    struct counted {
-      const gateway_context& c;
-      ~counted() { --c.live_sessions; }
-    } done{*ctx};
-    if (stream_started) ctx->metrics->stream_ended();
-    // Every way out but a complete answer leaves the logged reply partial
-    // (resumable): cancel, failure, slow client, crash.
-    end_reply(cluster::message_status::partial);
-    // One settle per request, on every way out (success, failure, cancel,
-    // crash): the reservation becomes what the rows billed.
-    if (reservation) caf::anon_send(ctx->quota, settle_atom::value, *reservation, billed);
-    // A session that dies without answering (a bug, an exception) still
-    // answers: the client gets a 500 envelope, no other request is harmed.
-    if (answered || !out || detached) return;
-    if (stream_started) {
-      out->write(net::sse_named_frame("", "error",
-                                      internal_error("The gateway failed mid-stream.").to_body()));
-      out->finish();
-    } else {
-      auto e = internal_error("The gateway failed while handling this request.");
-      out->respond(e.status, {{"content-type", "application/json"},
-                              {"x-request-id", job.request_id}}, e.to_body());
-    }
-  }
-};
-
-using self_ptr = caf::stateful_actor<session_state>*;
-
-void walk(self_ptr self);
 void await_provider_actor(self_ptr self);
+void next_provider(self_ptr self);
+void record_attempt(session_state& st, int status, const std::string& error);
+void start_call(self_ptr self, const key_grant& g);
+void wake_after(self_ptr self, std::chrono::milliseconds delay);
 
-const target& current_target(session_state& st) { return st.job.targets[st.target_index]; }
+}  // namespace
+
+session_state::~session_state() {
+  if (!ctx) return;
+  struct counted {
+    const gateway_context& c;
+    ~counted() { --c.live_sessions; }
+  } done{*ctx};
+  if (stream_started) ctx->metrics->stream_ended();
+  // Every way out but a complete answer leaves the logged reply partial
+  // (resumable): cancel, failure, slow client, crash.
+  end_reply(cluster::message_status::partial);
+  // One settle per request, on every way out (success, failure, cancel,
+  // crash): the reservation becomes what the rows billed.
+  if (reservation) caf::anon_send(ctx->quota, settle_atom::value, *reservation, billed);
+  // A session that dies without answering (a bug, an exception) still
+  // answers: the client gets a 500 envelope, no other request is harmed.
+  if (answered || !out || detached) return;
+  if (stream_started) {
+    out->write(net::sse_named_frame("", "error",
+                                    internal_error("The gateway failed mid-stream.").to_body()));
+    out->finish();
+  } else {
+    auto e = internal_error("The gateway failed while handling this request.");
+    out->respond(e.status, {{"content-type", "application/json"},
+                            {"x-request-id", job.request_id}}, e.to_body());
+  }
+}
 
 net::header_list response_headers(const session_state& st, const char* content_type) {
   net::header_list h{{"content-type", content_type}, {"x-request-id", st.job.request_id}};
@@ -159,7 +85,7 @@ net::header_list response_headers(const session_state& st, const char* content_t
   return h;
 }
 
-void answer_error(self_ptr self, const api_error& e, const nlohmann::json& extra = {}) {
+void answer_error(self_ptr self, const api_error& e, const nlohmann::json& extra) {
   auto& st = self->state;
   st.answered = true;
   auto h = response_headers(st, "application/json");
@@ -174,51 +100,6 @@ void answer_error(self_ptr self, const api_error& e, const nlohmann::json& extra
   }
   st.out->respond(e.status, std::move(h), e.to_body(extra));
   self->quit();
-}
-
-// --- moving along the cascade ---------------------------------------------
-
-void next_target(self_ptr self) {
-  auto& st = self->state;
-  ++st.target_index;
-  st.server_retries = 0;
-  st.key_walk = 0;
-  walk(self);
-}
-
-/// Out of credit, no key left: every remaining target of this provider is skipped.
-void next_provider(self_ptr self) {
-  auto& st = self->state;
-  auto provider = current_target(st).provider;
-  while (st.target_index < st.job.targets.size() && current_target(st).provider == provider)
-    ++st.target_index;
-  st.server_retries = 0;
-  st.key_walk = 0;
-  walk(self);
-}
-
-void wake_after(self_ptr self, std::chrono::milliseconds delay) {
-  auto gen = ++self->state.wake_generation;
-  self->delayed_send(self, delay, wake_atom::value, gen);
-}
-
-std::chrono::milliseconds server_backoff(const retry_config& r, int n) {
-  // Exponential with "equal jitter": half fixed, half random, so retries of
-  // many sessions after one outage do not arrive together.
-  auto full = std::min<std::int64_t>(r.backoff_max.count(),
-                                     r.backoff_base.count() * (std::int64_t{1} << std::min(n, 20)));
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  std::uniform_int_distribution<std::int64_t> d(0, full / 2);
-  return std::chrono::milliseconds(full / 2 + d(rng));
-}
-
-void record_attempt(session_state& st, int status, const std::string& error) {
-  auto& t = current_target(st);
-  st.attempts.push_back({{"provider", t.provider},
-                         {"model", t.model},
-                         {"key_id", st.cur.key_id.empty() ? nlohmann::json() : nlohmann::json(st.cur.key_id)},
-                         {"status", status == 0 ? nlohmann::json() : nlohmann::json(status)},
-                         {"error", error}});
 }
 
 void report(self_ptr self, int status, bool ok, failure_kind kind) {
@@ -275,6 +156,120 @@ void write_row(session_state& st, cluster::usage_status status, const providers:
 providers::token_usage usage_so_far(const attempt& a) {
   return a.decoder ? a.decoder->usage() : providers::token_usage{};
 }
+
+void meter_success(session_state& st, const providers::token_usage& u) {
+  auto& t = current_target(st);
+  auto* m = st.ctx->metrics;
+  m->upstream_attempt(t.provider, t.model, st.cur.key_id, "ok");
+  m->upstream_latency(t.provider, std::chrono::duration<double>(clock::now() - st.cur.started).count());
+  write_row(st, cluster::usage_status::ok, u);
+}
+
+cluster::message_origin origin_of(const session_state& st) {
+  auto& t = st.job.targets[st.target_index];
+  return {t.provider, t.model, st.job.request_id};
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(wall_clock::now().time_since_epoch()).count();
+}
+
+/// Asks the current target's provider for a key and acts on the grant.
+void walk(self_ptr self) {
+  auto& st = self->state;
+  if (st.target_index >= st.job.targets.size()) {
+    api_error e{502, "server_error", "all_providers_failed",
+                "Every provider in the cascade failed; see `attempts` for each one's answer.",
+                std::nullopt};
+    return answer_error(self, e, {{"attempts", st.attempts}});
+  }
+  auto& t = current_target(st);
+  if (!st.ctx->provider(t.provider)) {
+    st.cur = attempt{};
+    record_attempt(st, 0, "provider not configured");
+    return next_provider(self);
+  }
+  auto handle = st.ctx->directory->find(t.provider);
+  if (!handle) return await_provider_actor(self);
+  self->request(*handle, std::chrono::seconds(5), acquire_atom::value, t.model)
+      .then(
+          [=](key_grant& g) {
+            auto& st = self->state;
+            switch (g.what) {
+              case key_grant::kind::leased:
+                return start_call(self, g);
+              case key_grant::kind::wait: {
+                // At least 1 ms: the key may have become ready since the grant.
+                auto delay = std::max(std::chrono::ceil<std::chrono::milliseconds>(g.ready_at - clock::now()),
+                                      std::chrono::milliseconds(0)) + std::chrono::milliseconds(1);
+                if (st.waited + delay <= st.ctx->config->retry.max_wait_for_key) {
+                  st.waited += delay;
+                  return wake_after(self, delay);
+                }
+                st.cur = attempt{};
+                record_attempt(st, 0, "every key is cooling down");
+                return next_provider(self);
+              }
+              case key_grant::kind::unavailable:
+                st.cur = attempt{};
+                record_attempt(st, 0, g.reason);
+                return next_provider(self);
+            }
+          },
+          [=](caf::error&) { await_provider_actor(self); });
+}
+
+namespace {
+
+
+
+// --- moving along the cascade ---------------------------------------------
+
+void next_target(self_ptr self) {
+  auto& st = self->state;
+  ++st.target_index;
+  st.server_retries = 0;
+  st.key_walk = 0;
+  walk(self);
+}
+
+/// Out of credit, no key left: every remaining target of this provider is skipped.
+void next_provider(self_ptr self) {
+  auto& st = self->state;
+  auto provider = current_target(st).provider;
+  while (st.target_index < st.job.targets.size() && current_target(st).provider == provider)
+    ++st.target_index;
+  st.server_retries = 0;
+  st.key_walk = 0;
+  walk(self);
+}
+
+void wake_after(self_ptr self, std::chrono::milliseconds delay) {
+  auto gen = ++self->state.wake_generation;
+  self->delayed_send(self, delay, wake_atom::value, gen);
+}
+
+std::chrono::milliseconds server_backoff(const retry_config& r, int n) {
+  // Exponential with "equal jitter": half fixed, half random, so retries of
+  // many sessions after one outage do not arrive together.
+  auto full = std::min<std::int64_t>(r.backoff_max.count(),
+                                     r.backoff_base.count() * (std::int64_t{1} << std::min(n, 20)));
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<std::int64_t> d(0, full / 2);
+  return std::chrono::milliseconds(full / 2 + d(rng));
+}
+
+void record_attempt(session_state& st, int status, const std::string& error) {
+  auto& t = current_target(st);
+  st.attempts.push_back({{"provider", t.provider},
+                         {"model", t.model},
+                         {"key_id", st.cur.key_id.empty() ? nlohmann::json() : nlohmann::json(st.cur.key_id)},
+                         {"status", status == 0 ? nlohmann::json() : nlohmann::json(status)},
+                         {"error", error}});
+}
+
+
+
 
 /// SPEC section 5's table, applied to one failed attempt.
 void on_failure(self_ptr self, const failure& f) {
@@ -337,352 +332,9 @@ void on_failure(self_ptr self, const failure& f) {
 
 // --- relaying the answer --------------------------------------------------
 
-void meter_success(session_state& st, const providers::token_usage& u) {
-  auto& t = current_target(st);
-  auto* m = st.ctx->metrics;
-  m->upstream_attempt(t.provider, t.model, st.cur.key_id, "ok");
-  m->upstream_latency(t.provider, std::chrono::duration<double>(clock::now() - st.cur.started).count());
-  write_row(st, cluster::usage_status::ok, u);
-}
-
-cluster::message_origin origin_of(const session_state& st) {
-  auto& t = st.job.targets[st.target_index];
-  return {t.provider, t.model, st.job.request_id};
-}
-
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(wall_clock::now().time_since_epoch()).count();
-}
 
 
-// --- the tool loop (SPEC 9, ADR-0013) -------------------------------------
 
-void process_next_call(self_ptr self);
-
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(wall_clock::now().time_since_epoch()).count();
-}
-
-bool is_offered(const session_state& st, const std::string& name) {
-  auto& names = st.job.tools->names;
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
-/// The tool's answer (or what went wrong) goes back to the model.
-void add_tool_message(session_state& st, const std::string& tool_call_id, std::string content) {
-  st.job.body["messages"].push_back({{"role", "tool"}, {"tool_call_id", tool_call_id}, {"content", std::move(content)}});
-}
-
-std::string tool_error(const std::string& code, const std::string& message,
-                       const nlohmann::json& details = nullptr) {
-  nlohmann::json e = {{"error", {{"code", code}, {"message", message}}}};
-  if (!details.is_null()) e["error"]["details"] = details;
-  return e.dump();
-}
-
-nlohmann::json errors_json(const std::vector<tools::validation_error>& errors) {
-  auto a = nlohmann::json::array();
-  for (auto& e : errors)
-    a.push_back({{"path", e.instance_path}, {"keyword", e.keyword}, {"message", e.message}});
-  return a;
-}
-
-/// Each round of the loop is a fresh walk of the targets: the cascade's
-/// counters start over, attempt numbers go on.
-void next_round(self_ptr self) {
-  auto& st = self->state;
-  st.target_index = 0;
-  st.server_retries = 0;
-  st.key_walk = 0;
-  st.waited = std::chrono::milliseconds{0};
-  st.waited_for_actor = std::chrono::milliseconds{0};
-  st.attempts = nlohmann::json::array();
-  st.cur = attempt{};
-  walk(self);
-}
-
-nlohmann::json paused_state(const session_state& st) {
-  auto targets = nlohmann::json::array();
-  for (auto& t : st.job.targets) targets.push_back({{"provider", t.provider}, {"model", t.model}});
-  auto headers = nlohmann::json::array();
-  for (auto& [k, v] : st.job.extra_headers)
-    if (k != "x-gateway-quota-remaining-tokens") headers.push_back({k, v});
-  return {{"request_id", st.job.request_id},
-          {"user", st.job.user},
-          {"body", st.job.body},
-          {"targets", targets},
-          {"answered_by", st.target_index},
-          {"extra_headers", headers},
-          {"prompt_id", st.job.prompt_id},
-          {"prompt_version", st.job.prompt_version},
-          {"gateway_tools", st.job.tools->names},
-          {"completion", st.loop.completion},
-          {"calls", st.loop.calls},
-          {"next", st.loop.next},
-          {"rounds", st.loop.rounds},
-          {"attempts_made", st.attempts_made}};
-}
-
-/// A sensitive call: the loop is stored and the client asked for a decision.
-void pause_for_confirmation(self_ptr self, const nlohmann::json& call, nlohmann::json arguments) {
-  auto& st = self->state;
-  auto& tl = *st.job.tools;
-  paused_loop p;
-  p.id = new_confirmation_id();
-  p.workspace = st.job.workspace;
-  p.tool = call["function"].value("name", "");
-  p.tool_call_id = call.value("id", "");
-  p.arguments = std::move(arguments);
-  p.created_ms = wall_ms();
-  p.expires_ms = p.created_ms + tl.confirmation_ttl.count();
-  p.state = paused_state(st);
-  if (!tl.confirmations || !tl.confirmations->put(p)) {
-    return answer_error(self, {503, "server_error", "confirmation_store_unavailable",
-                               "A sensitive tool needs approval, but the paused call could not be "
-                               "stored. Retry shortly.", std::nullopt});
-  }
-  log::info("tool loop: request " + st.job.request_id + " paused before sensitive tool '" + p.tool +
-            "' (workspace " + p.workspace + ", confirmation " + p.id + ")");
-  auto completion = st.loop.completion;
-  if (auto c = completion.find("choices"); c != completion.end() && c->is_array() && !c->empty())
-    (*c)[0]["finish_reason"] = "tool_calls";
-  completion["gateway"]["pending_confirmation"] = {{"id", p.id},
-                                                   {"tool", p.tool},
-                                                   {"tool_call_id", p.tool_call_id},
-                                                   {"arguments", p.arguments},
-                                                   {"expires_at", p.expires_ms / 1000}};
-  completion["gateway"]["tool_rounds"] = st.loop.rounds;
-  st.answered = true;
-  st.out->respond(200, response_headers(st, "application/json"), completion.dump());
-  self->quit();
-}
-
-void on_tool_done(self_ptr self, const std::string& content) {
-  auto& st = self->state;
-  auto& call = st.loop.calls[st.loop.next];
-  add_tool_message(st, call.value("id", ""), content);
-  st.loop.call.reset();
-  st.loop.def = nullptr;
-  ++st.loop.next;
-  process_next_call(self);
-}
-
-/// The endpoint's answer, checked against output_schema.
-void finish_tool_call(self_ptr self) {
-  auto& st = self->state;
-  auto& def = *st.loop.def;
-  if (st.loop.too_big)
-    return on_tool_done(self, tool_error("tool_failed", "The tool's answer exceeded " +
-                                                            std::to_string(max_tool_answer_bytes) + " bytes."));
-  if (st.loop.status / 100 != 2)
-    return on_tool_done(self, tool_error("tool_failed", "The tool answered HTTP " + std::to_string(st.loop.status) + "."));
-  auto answer = nlohmann::json::parse(st.loop.body, nullptr, false);
-  if (answer.is_discarded())
-    return on_tool_done(self, tool_error("invalid_tool_output", "The tool's answer is not JSON."));
-  if (def.output) {
-    auto errors = def.output->validate(answer);
-    if (!errors.empty()) {
-      log::warn("tool loop: request " + st.job.request_id + ": tool '" + def.name +
-                "' answered outside its output_schema");
-      return on_tool_done(self, tool_error("invalid_tool_output",
-                                           "The tool's answer does not match its output_schema.",
-                                           errors_json(errors)));
-    }
-  }
-  on_tool_done(self, answer.dump());
-}
-
-void on_tool_event(self_ptr self, upstream_event& ev) {
-  auto& st = self->state;
-  switch (ev.what) {
-    case upstream_event::kind::head:
-      st.loop.status = ev.head.status;
-      return;
-    case upstream_event::kind::data:
-      if (st.loop.body.size() + ev.data.size() > max_tool_answer_bytes) {
-        st.loop.too_big = true;
-        st.loop.call->cancel();
-        return finish_tool_call(self);
-      }
-      st.loop.body += ev.data;
-      return;
-    case upstream_event::kind::end:
-      return finish_tool_call(self);
-    case upstream_event::kind::error: {
-      bool timeout = ev.error == net::upstream_error::timeout_connect ||
-                     ev.error == net::upstream_error::timeout_first_byte ||
-                     ev.error == net::upstream_error::timeout_total;
-      // The endpoint URL is not echoed: it may carry credentials.
-      return on_tool_done(self, timeout ? tool_error("tool_timeout", "The tool did not answer within " +
-                                                                          std::to_string(st.loop.def->timeout.count()) + " ms.")
-                                        : tool_error("tool_failed", std::string("The tool could not be reached (") +
-                                                                        net::to_string(ev.error) + ")."));
-    }
-  }
-}
-
-/// POSTs the validated arguments to the tool's configured endpoint.
-void start_tool_call(self_ptr self, const tools::tool_definition& def, const nlohmann::json& arguments) {
-  auto& st = self->state;
-  net::upstream_request req;
-  req.url = def.endpoint;  // only ever the configured URL
-  req.method = "POST";
-  req.headers = {{"content-type", "application/json"}, {"accept", "application/json"},
-                 {"x-request-id", st.job.request_id}};
-  req.body = arguments.dump();
-  req.timeouts = {std::min(def.timeout, st.ctx->config->timeouts.connect), def.timeout, def.timeout};
-  st.loop.def = &def;
-  st.loop.status = 0;
-  st.loop.body.clear();
-  st.loop.too_big = false;
-  st.loop.call_id = st.next_call_id++;
-  ++st.loop.tools_run;
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto id = st.loop.call_id;
-  auto send = [me, id](upstream_event e) {
-    e.call = id;
-    caf::anon_send(me, std::move(e));
-  };
-  net::upstream_handlers h;
-  h.on_head = [send](net::upstream_head head) {
-    upstream_event e;
-    e.what = upstream_event::kind::head;
-    e.head = std::move(head);
-    send(std::move(e));
-  };
-  h.on_data = [send](std::string data) {
-    upstream_event e;
-    e.what = upstream_event::kind::data;
-    e.data = std::move(data);
-    send(std::move(e));
-  };
-  h.on_end = [send] {
-    upstream_event e;
-    e.what = upstream_event::kind::end;
-    send(std::move(e));
-  };
-  h.on_error = [send](net::upstream_error err, std::string detail) {
-    upstream_event e;
-    e.what = upstream_event::kind::error;
-    e.error = err;
-    e.detail = std::move(detail);
-    send(std::move(e));
-  };
-  st.loop.call = st.ctx->upstream->start(std::move(req), std::move(h));
-}
-
-/// Handles the round's calls in order: validate, maybe pause, run; then the
-/// next round.
-void process_next_call(self_ptr self) {
-  auto& st = self->state;
-  auto& tl = *st.job.tools;
-  while (st.loop.next < st.loop.calls.size()) {
-    auto& call = st.loop.calls[st.loop.next];
-    auto call_id = call.value("id", "");
-    auto fn = call.value("function", nlohmann::json::object());
-    auto name = fn.value("name", "");
-    const tools::tool_definition* def = tl.registry ? tl.registry->find(name) : nullptr;
-    if (!def) {  // removed by a reload while the loop was paused
-      add_tool_message(st, call_id, tool_error("unknown_tool", "The tool '" + name + "' is not configured."));
-      ++st.loop.next;
-      continue;
-    }
-    nlohmann::json arguments;
-    auto a = fn.find("arguments");
-    if (a != fn.end() && a->is_string()) {
-      auto& text = a->get_ref<const std::string&>();
-      arguments = text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
-    } else if (a != fn.end() && a->is_object()) {
-      arguments = *a;
-    } else {
-      arguments = nlohmann::json::object();
-    }
-    if (arguments.is_discarded()) {
-      add_tool_message(st, call_id, tool_error("invalid_arguments", "The arguments are not valid JSON."));
-      ++st.loop.next;
-      continue;
-    }
-    auto errors = def->input.validate(arguments);
-    if (!errors.empty()) {
-      // Never reaches the endpoint: the model hears what was wrong.
-      add_tool_message(st, call_id, tool_error("invalid_arguments",
-                                               "The arguments do not match the tool's input_schema.",
-                                               errors_json(errors)));
-      ++st.loop.next;
-      continue;
-    }
-    if (def->sensitive) {
-      auto& ap = tl.approval;
-      if (!ap || ap->tool_call_id != call_id) return pause_for_confirmation(self, call, std::move(arguments));
-      auto approval = *ap;
-      ap.reset();
-      if (!approval.approve) {
-        log::info("tool loop: sensitive tool '" + name + "' REFUSED by '" + approval.approver +
-                  "' (workspace " + st.job.workspace + ", request " + st.job.request_id +
-                  ", confirmation " + approval.confirmation_id + ")");
-        add_tool_message(st, call_id, tool_error("refused",
-                                                 "A person refused to run this tool call; do not retry it."));
-        ++st.loop.next;
-        continue;
-      }
-      log::info("tool loop: sensitive tool '" + name + "' approved by '" + approval.approver +
-                "' and run (workspace " + st.job.workspace + ", request " + st.job.request_id +
-                ", confirmation " + approval.confirmation_id + ", arguments " + arguments.dump() + ")");
-    }
-    return start_tool_call(self, *def, arguments);
-  }
-  next_round(self);
-}
-
-/// The model answered in a loop request. true: the loop goes on (a tool runs,
-/// the loop pauses or the next round starts); false: `completion` is the answer.
-bool continue_tool_loop(self_ptr self, nlohmann::json& completion) {
-  auto& st = self->state;
-  ++st.loop.rounds;
-  auto c = completion.find("choices");
-  if (c == completion.end() || !c->is_array() || c->empty()) return false;
-  auto& choice = (*c)[0];
-  auto m = choice.find("message");
-  if (m == choice.end() || !m->is_object()) return false;
-  auto calls = m->find("tool_calls");
-  if (calls == m->end() || !calls->is_array() || calls->empty()) return false;
-  for (auto& call : *calls) {
-    // A client-defined tool ends the loop: the client runs its own tools.
-    if (!call.is_object() || !call.contains("function") ||
-        !is_offered(st, call["function"].value("name", "")))
-      return false;
-  }
-  if (st.loop.rounds >= max_tool_rounds) {
-    log::warn("tool loop: request " + st.job.request_id + " stopped after " +
-              std::to_string(max_tool_rounds) + " rounds");
-    choice["finish_reason"] = "length";
-    completion["gateway"]["tool_loop_stopped"] = "max_rounds";
-    return false;
-  }
-  st.loop.completion = completion;
-  auto assistant = *m;
-  assistant["role"] = "assistant";
-  if (!assistant.contains("content")) assistant["content"] = nullptr;
-  st.job.body["messages"].push_back(std::move(assistant));
-  st.loop.calls = *calls;
-  st.loop.next = 0;
-  process_next_call(self);
-  return true;
-}
-
-/// A session resuming a paused loop: the decision is applied to the pending
-/// call, then the loop goes on.
-void resume_tool_loop(self_ptr self) {
-  auto& st = self->state;
-  auto& s = *st.job.tools->resume_state;
-  st.loop.completion = s.value("completion", nlohmann::json::object());
-  st.loop.calls = s.value("calls", nlohmann::json::array());
-  st.loop.next = s.value("next", std::size_t{0});
-  st.loop.rounds = s.value("rounds", 0);
-  st.target_index = std::min<std::size_t>(s.value("answered_by", std::size_t{0}),
-                                          st.job.targets.empty() ? 0 : st.job.targets.size() - 1);
-  process_next_call(self);
-}
 
 void finish_whole(self_ptr self) {
   auto& st = self->state;
@@ -719,183 +371,6 @@ void finish_whole(self_ptr self) {
   // An OpenAI-format answer goes out as the provider's bytes: no re-serialisation.
   st.out->respond(200, response_headers(st, "application/json"),
                   d.raw ? std::move(*d.raw) : d.completion.dump());
-  self->quit();
-}
-
-bool carries_content(const nlohmann::json& chunk) {
-  auto c = chunk.find("choices");
-  if (c == chunk.end() || !c->is_array() || c->empty()) return chunk.contains("usage");
-  auto& choice = (*c)[0];
-  auto f = choice.find("finish_reason");
-  if (f != choice.end() && !f->is_null()) return true;
-  auto d = choice.find("delta");
-  if (d == choice.end()) return false;
-  // OpenAI's first chunk is {"role", "content": "", "refusal": null}: present
-  // but empty fields are no content, else a failure before the first token
-  // could no longer fall through to the next target.
-  auto non_empty_string = [&](const char* key) {
-    auto v = d->find(key);
-    return v != d->end() && v->is_string() && !v->get_ref<const std::string&>().empty();
-  };
-  auto tool_calls = d->find("tool_calls");
-  bool calls = tool_calls != d->end() && tool_calls->is_array() && !tool_calls->empty();
-  return non_empty_string("content") || non_empty_string("refusal") || calls;
-}
-
-/// Characters of content and tool-call arguments a chunk carries.
-std::int64_t content_chars(const nlohmann::json& chunk) {
-  std::int64_t n = 0;
-  auto c = chunk.find("choices");
-  if (c == chunk.end() || !c->is_array()) return 0;
-  for (auto& choice : *c) {
-    auto d = choice.find("delta");
-    if (d == choice.end()) continue;
-    if (auto t = d->find("content"); t != d->end() && t->is_string())
-      n += static_cast<std::int64_t>(t->get_ref<const std::string&>().size());
-    if (auto calls = d->find("tool_calls"); calls != d->end() && calls->is_array())
-      for (auto& call : *calls)
-        if (auto f = call.find("function"); f != call.end())
-          if (auto a = f->find("arguments"); a != f->end() && a->is_string())
-            n += static_cast<std::int64_t>(a->get_ref<const std::string&>().size());
-  }
-  return n;
-}
-
-/// One SSE event: framed for the client (unless it left) and journaled for
-/// a reattach (a logged stream). The id is <message_id>:<seq>.
-void emit(session_state& st, std::string data, std::string& frames) {
-  auto seq = ++st.seq;
-  if (!st.detached) net::append_sse_frame(frames, st.message_id, seq, data);
-  if (st.journaling) {
-    st.journal_open = true;
-    caf::anon_send(st.ctx->journal, journal_append_atom::value, st.message_id, seq, std::move(data));
-  }
-}
-
-/// The content text of a chunk (the first choice's delta), for the log.
-void append_delta_text(const nlohmann::json& chunk, std::string& text) {
-  auto c = chunk.find("choices");
-  if (c == chunk.end() || !c->is_array() || c->empty()) return;
-  auto d = (*c)[0].find("delta");
-  if (d == (*c)[0].end() || !d->is_object()) return;
-  if (auto t = d->find("content"); t != d->end() && t->is_string())
-    text += t->get_ref<const std::string&>();
-}
-
-void start_stream(self_ptr self, std::string& frames) {
-  auto& st = self->state;
-  st.stream_started = true;
-  st.ctx->metrics->stream_started();
-  st.ctx->metrics->time_to_first_token(
-      current_target(st).provider,
-      std::chrono::duration<double>(clock::now() - st.job.started).count());
-  auto h = response_headers(st, "text/event-stream");
-  h.emplace_back("cache-control", "no-cache");
-  st.out->start_stream(200, std::move(h));
-  if (st.logging) {
-    // A resume's row exists (its text kept); this names who continues it.
-    caf::anon_send(st.ctx->conversations, conv_start_atom::value, st.reply_key, origin_of(st),
-                   std::string());
-    st.reply_open = true;
-  }
-  if (st.job.resume && !st.replayed) {
-    // The stored text first, as one chunk: the client sees one message.
-    st.replayed = true;
-    nlohmann::json replay = {
-        {"id", "chatcmpl-" + st.job.request_id.substr(4)},
-        {"object", "chat.completion.chunk"},
-        {"created", unix_now()},
-        {"model", current_target(st).model},
-        {"choices",
-         {{{"index", 0},
-           {"delta", {{"role", "assistant"}, {"content", st.job.resume->text}}},
-           {"finish_reason", nullptr}}}}};
-    emit(st, replay.dump(), frames);
-  }
-}
-
-void cancel_upstream(session_state& st) {
-  if (!st.cur.call) return;
-  st.cur.call->cancel();
-  st.cur.call.reset();
-  st.ctx->metrics->upstream_cancelled();
-  auto& t = current_target(st);
-  st.ctx->metrics->upstream_attempt(t.provider, t.model, st.cur.key_id, "cancelled");
-  write_row(st, cluster::usage_status::cancelled, usage_so_far(st.cur));
-}
-
-/// Back-pressure: the client left more than the bound unread. Nothing more
-/// is queued for it: the upstream is cancelled (metered), the reply stays
-/// partial (resumable), and the server's write-stall timeout drops the
-/// connection if the client never reads the end.
-void drop_slow_client(self_ptr self) {
-  auto& st = self->state;
-  log::warn("request " + st.job.request_id + ": client left " +
-            std::to_string(st.out->pending_bytes()) + " bytes unread; stream cut");
-  st.ctx->metrics->slow_client_dropped();
-  api_error e{503, "server_error", "client_too_slow",
-              "The stream was cut because the client read too slowly.", std::nullopt};
-  st.out->write(net::sse_named_frame("", "error", e.to_body()));
-  st.out->finish();
-  cancel_upstream(st);
-  st.answered = true;
-  self->quit();
-}
-
-/// A chunk's text for the client: the upstream's own when unchanged, else dumped.
-std::string chunk_text(providers::relay_chunk& c) {
-  return c.raw.empty() ? c.chunk.dump() : std::move(c.raw);
-}
-
-/// false: the session stopped (slow client); the caller returns at once.
-bool relay_chunks(self_ptr self, std::vector<providers::relay_chunk>& chunks) {
-  auto& st = self->state;
-  std::string frames;
-  std::string text;
-  for (auto& c : chunks) {
-    if (!st.stream_started) {
-      if (!carries_content(c.chunk)) {
-        st.held.push_back(std::move(c));
-        continue;
-      }
-      start_stream(self, frames);
-      for (auto& h : st.held) emit(st, chunk_text(h), frames);
-      st.held.clear();
-    }
-    st.cur.streamed_chars += content_chars(c.chunk);
-    if (st.reply_open) append_delta_text(c.chunk, text);
-    emit(st, chunk_text(c), frames);
-  }
-  if (!text.empty())
-    caf::anon_send(st.ctx->conversations, conv_delta_atom::value, st.reply_key, std::move(text));
-  if (st.detached || frames.empty()) return true;
-  st.out->write(std::move(frames));
-  if (st.out->pending_bytes() > st.ctx->max_stream_backlog_bytes) {
-    drop_slow_client(self);
-    return false;
-  }
-  return true;
-}
-
-void finish_stream(self_ptr self) {
-  auto& st = self->state;
-  auto usage = st.cur.decoder->usage();
-  st.cur.call.reset();
-  report(self, st.cur.status, true, failure_kind::server_error);
-  meter_success(st, usage);
-  if (!st.stream_started) {
-    // Nothing but role chunks came: still a valid (empty) answer.
-    std::string frames;
-    start_stream(self, frames);
-    for (auto& h : st.held) emit(st, chunk_text(h), frames);
-    if (!frames.empty()) st.out->write(std::move(frames));
-  }
-  st.end_reply(cluster::message_status::complete);
-  st.answered = true;
-  if (!st.detached) {
-    st.out->write("data: [DONE]\n\n");
-    st.out->finish();
-  }
   self->quit();
 }
 
@@ -1046,50 +521,6 @@ void await_provider_actor(self_ptr self) {
   next_provider(self);
 }
 
-/// Asks the current target's provider for a key and acts on the grant.
-void walk(self_ptr self) {
-  auto& st = self->state;
-  if (st.target_index >= st.job.targets.size()) {
-    api_error e{502, "server_error", "all_providers_failed",
-                "Every provider in the cascade failed; see `attempts` for each one's answer.",
-                std::nullopt};
-    return answer_error(self, e, {{"attempts", st.attempts}});
-  }
-  auto& t = current_target(st);
-  if (!st.ctx->provider(t.provider)) {
-    st.cur = attempt{};
-    record_attempt(st, 0, "provider not configured");
-    return next_provider(self);
-  }
-  auto handle = st.ctx->directory->find(t.provider);
-  if (!handle) return await_provider_actor(self);
-  self->request(*handle, std::chrono::seconds(5), acquire_atom::value, t.model)
-      .then(
-          [=](key_grant& g) {
-            auto& st = self->state;
-            switch (g.what) {
-              case key_grant::kind::leased:
-                return start_call(self, g);
-              case key_grant::kind::wait: {
-                // At least 1 ms: the key may have become ready since the grant.
-                auto delay = std::max(std::chrono::ceil<std::chrono::milliseconds>(g.ready_at - clock::now()),
-                                      std::chrono::milliseconds(0)) + std::chrono::milliseconds(1);
-                if (st.waited + delay <= st.ctx->config->retry.max_wait_for_key) {
-                  st.waited += delay;
-                  return wake_after(self, delay);
-                }
-                st.cur = attempt{};
-                record_attempt(st, 0, "every key is cooling down");
-                return next_provider(self);
-              }
-              case key_grant::kind::unavailable:
-                st.cur = attempt{};
-                record_attempt(st, 0, g.reason);
-                return next_provider(self);
-            }
-          },
-          [=](caf::error&) { await_provider_actor(self); });
-}
 
 std::string with_thousands(std::int64_t v) {
   auto s = std::to_string(v);
@@ -1260,10 +691,13 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
 }
 
 }  // namespace
+}  // namespace sb::actors::session
+
+namespace sb::actors {
 
 caf::actor spawn_session(caf::actor_system& sys, std::shared_ptr<const gateway_context> ctx,
                          chat_job job, std::shared_ptr<net::responder> out) {
-  return sys.spawn(session_impl, std::move(ctx), std::move(job), std::move(out));
+  return sys.spawn(session::session_impl, std::move(ctx), std::move(job), std::move(out));
 }
 
 }  // namespace sb::actors

@@ -1,0 +1,348 @@
+// SPEC 9's tool loop inside a session (ADR-0013): the model's calls of
+// gateway tools are checked, run at their configured endpoints (or paused
+// for a person's approval), and their answers go back to the model.
+#include <nlohmann/json.hpp>
+
+#include "actors/session_state.hpp"
+#include "core/log.hpp"
+#include "metrics/gateway_metrics.hpp"
+
+namespace sb::actors::session {
+
+using providers::failure_kind;
+
+namespace {
+
+// --- the tool loop (SPEC 9, ADR-0013) -------------------------------------
+
+void process_next_call(self_ptr self);
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(wall_clock::now().time_since_epoch()).count();
+}
+
+bool is_offered(const session_state& st, const std::string& name) {
+  auto& names = st.job.tools->names;
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// The tool's answer (or what went wrong) goes back to the model.
+void add_tool_message(session_state& st, const std::string& tool_call_id, std::string content) {
+  st.job.body["messages"].push_back({{"role", "tool"}, {"tool_call_id", tool_call_id}, {"content", std::move(content)}});
+}
+
+std::string tool_error(const std::string& code, const std::string& message,
+                       const nlohmann::json& details = nullptr) {
+  nlohmann::json e = {{"error", {{"code", code}, {"message", message}}}};
+  if (!details.is_null()) e["error"]["details"] = details;
+  return e.dump();
+}
+
+nlohmann::json errors_json(const std::vector<tools::validation_error>& errors) {
+  auto a = nlohmann::json::array();
+  for (auto& e : errors)
+    a.push_back({{"path", e.instance_path}, {"keyword", e.keyword}, {"message", e.message}});
+  return a;
+}
+
+/// Each round of the loop is a fresh walk of the targets: the cascade's
+/// counters start over, attempt numbers go on.
+void next_round(self_ptr self) {
+  auto& st = self->state;
+  st.target_index = 0;
+  st.server_retries = 0;
+  st.key_walk = 0;
+  st.waited = std::chrono::milliseconds{0};
+  st.waited_for_actor = std::chrono::milliseconds{0};
+  st.attempts = nlohmann::json::array();
+  st.cur = attempt{};
+  walk(self);
+}
+
+nlohmann::json paused_state(const session_state& st) {
+  auto targets = nlohmann::json::array();
+  for (auto& t : st.job.targets) targets.push_back({{"provider", t.provider}, {"model", t.model}});
+  auto headers = nlohmann::json::array();
+  for (auto& [k, v] : st.job.extra_headers)
+    if (k != "x-gateway-quota-remaining-tokens") headers.push_back({k, v});
+  return {{"request_id", st.job.request_id},
+          {"user", st.job.user},
+          {"body", st.job.body},
+          {"targets", targets},
+          {"answered_by", st.target_index},
+          {"extra_headers", headers},
+          {"prompt_id", st.job.prompt_id},
+          {"prompt_version", st.job.prompt_version},
+          {"gateway_tools", st.job.tools->names},
+          {"completion", st.loop.completion},
+          {"calls", st.loop.calls},
+          {"next", st.loop.next},
+          {"rounds", st.loop.rounds},
+          {"attempts_made", st.attempts_made}};
+}
+
+/// A sensitive call: the loop is stored and the client asked for a decision.
+void pause_for_confirmation(self_ptr self, const nlohmann::json& call, nlohmann::json arguments) {
+  auto& st = self->state;
+  auto& tl = *st.job.tools;
+  paused_loop p;
+  p.id = new_confirmation_id();
+  p.workspace = st.job.workspace;
+  p.tool = call["function"].value("name", "");
+  p.tool_call_id = call.value("id", "");
+  p.arguments = std::move(arguments);
+  p.created_ms = wall_ms();
+  p.expires_ms = p.created_ms + tl.confirmation_ttl.count();
+  p.state = paused_state(st);
+  if (!tl.confirmations || !tl.confirmations->put(p)) {
+    return answer_error(self, {503, "server_error", "confirmation_store_unavailable",
+                               "A sensitive tool needs approval, but the paused call could not be "
+                               "stored. Retry shortly.", std::nullopt});
+  }
+  log::info("tool loop: request " + st.job.request_id + " paused before sensitive tool '" + p.tool +
+            "' (workspace " + p.workspace + ", confirmation " + p.id + ")");
+  auto completion = st.loop.completion;
+  if (auto c = completion.find("choices"); c != completion.end() && c->is_array() && !c->empty())
+    (*c)[0]["finish_reason"] = "tool_calls";
+  completion["gateway"]["pending_confirmation"] = {{"id", p.id},
+                                                   {"tool", p.tool},
+                                                   {"tool_call_id", p.tool_call_id},
+                                                   {"arguments", p.arguments},
+                                                   {"expires_at", p.expires_ms / 1000}};
+  completion["gateway"]["tool_rounds"] = st.loop.rounds;
+  st.answered = true;
+  st.out->respond(200, response_headers(st, "application/json"), completion.dump());
+  self->quit();
+}
+
+void on_tool_done(self_ptr self, const std::string& content) {
+  auto& st = self->state;
+  auto& call = st.loop.calls[st.loop.next];
+  add_tool_message(st, call.value("id", ""), content);
+  st.loop.call.reset();
+  st.loop.def = nullptr;
+  ++st.loop.next;
+  process_next_call(self);
+}
+
+/// The endpoint's answer, checked against output_schema.
+void finish_tool_call(self_ptr self) {
+  auto& st = self->state;
+  auto& def = *st.loop.def;
+  if (st.loop.too_big)
+    return on_tool_done(self, tool_error("tool_failed", "The tool's answer exceeded " +
+                                                            std::to_string(max_tool_answer_bytes) + " bytes."));
+  if (st.loop.status / 100 != 2)
+    return on_tool_done(self, tool_error("tool_failed", "The tool answered HTTP " + std::to_string(st.loop.status) + "."));
+  auto answer = nlohmann::json::parse(st.loop.body, nullptr, false);
+  if (answer.is_discarded())
+    return on_tool_done(self, tool_error("invalid_tool_output", "The tool's answer is not JSON."));
+  if (def.output) {
+    auto errors = def.output->validate(answer);
+    if (!errors.empty()) {
+      log::warn("tool loop: request " + st.job.request_id + ": tool '" + def.name +
+                "' answered outside its output_schema");
+      return on_tool_done(self, tool_error("invalid_tool_output",
+                                           "The tool's answer does not match its output_schema.",
+                                           errors_json(errors)));
+    }
+  }
+  on_tool_done(self, answer.dump());
+}
+
+
+/// POSTs the validated arguments to the tool's configured endpoint.
+void start_tool_call(self_ptr self, const tools::tool_definition& def, const nlohmann::json& arguments) {
+  auto& st = self->state;
+  net::upstream_request req;
+  req.url = def.endpoint;  // only ever the configured URL
+  req.method = "POST";
+  req.headers = {{"content-type", "application/json"}, {"accept", "application/json"},
+                 {"x-request-id", st.job.request_id}};
+  req.body = arguments.dump();
+  req.timeouts = {std::min(def.timeout, st.ctx->config->timeouts.connect), def.timeout, def.timeout};
+  st.loop.def = &def;
+  st.loop.status = 0;
+  st.loop.body.clear();
+  st.loop.too_big = false;
+  st.loop.call_id = st.next_call_id++;
+  ++st.loop.tools_run;
+  auto me = caf::actor_cast<caf::actor>(self);
+  auto id = st.loop.call_id;
+  auto send = [me, id](upstream_event e) {
+    e.call = id;
+    caf::anon_send(me, std::move(e));
+  };
+  net::upstream_handlers h;
+  h.on_head = [send](net::upstream_head head) {
+    upstream_event e;
+    e.what = upstream_event::kind::head;
+    e.head = std::move(head);
+    send(std::move(e));
+  };
+  h.on_data = [send](std::string data) {
+    upstream_event e;
+    e.what = upstream_event::kind::data;
+    e.data = std::move(data);
+    send(std::move(e));
+  };
+  h.on_end = [send] {
+    upstream_event e;
+    e.what = upstream_event::kind::end;
+    send(std::move(e));
+  };
+  h.on_error = [send](net::upstream_error err, std::string detail) {
+    upstream_event e;
+    e.what = upstream_event::kind::error;
+    e.error = err;
+    e.detail = std::move(detail);
+    send(std::move(e));
+  };
+  st.loop.call = st.ctx->upstream->start(std::move(req), std::move(h));
+}
+
+/// Handles the round's calls in order: validate, maybe pause, run; then the
+/// next round.
+void process_next_call(self_ptr self) {
+  auto& st = self->state;
+  auto& tl = *st.job.tools;
+  while (st.loop.next < st.loop.calls.size()) {
+    auto& call = st.loop.calls[st.loop.next];
+    auto call_id = call.value("id", "");
+    auto fn = call.value("function", nlohmann::json::object());
+    auto name = fn.value("name", "");
+    const tools::tool_definition* def = tl.registry ? tl.registry->find(name) : nullptr;
+    if (!def) {  // removed by a reload while the loop was paused
+      add_tool_message(st, call_id, tool_error("unknown_tool", "The tool '" + name + "' is not configured."));
+      ++st.loop.next;
+      continue;
+    }
+    nlohmann::json arguments;
+    auto a = fn.find("arguments");
+    if (a != fn.end() && a->is_string()) {
+      auto& text = a->get_ref<const std::string&>();
+      arguments = text.empty() ? nlohmann::json::object() : nlohmann::json::parse(text, nullptr, false);
+    } else if (a != fn.end() && a->is_object()) {
+      arguments = *a;
+    } else {
+      arguments = nlohmann::json::object();
+    }
+    if (arguments.is_discarded()) {
+      add_tool_message(st, call_id, tool_error("invalid_arguments", "The arguments are not valid JSON."));
+      ++st.loop.next;
+      continue;
+    }
+    auto errors = def->input.validate(arguments);
+    if (!errors.empty()) {
+      // Never reaches the endpoint: the model hears what was wrong.
+      add_tool_message(st, call_id, tool_error("invalid_arguments",
+                                               "The arguments do not match the tool's input_schema.",
+                                               errors_json(errors)));
+      ++st.loop.next;
+      continue;
+    }
+    if (def->sensitive) {
+      auto& ap = tl.approval;
+      if (!ap || ap->tool_call_id != call_id) return pause_for_confirmation(self, call, std::move(arguments));
+      auto approval = *ap;
+      ap.reset();
+      if (!approval.approve) {
+        log::info("tool loop: sensitive tool '" + name + "' REFUSED by '" + approval.approver +
+                  "' (workspace " + st.job.workspace + ", request " + st.job.request_id +
+                  ", confirmation " + approval.confirmation_id + ")");
+        add_tool_message(st, call_id, tool_error("refused",
+                                                 "A person refused to run this tool call; do not retry it."));
+        ++st.loop.next;
+        continue;
+      }
+      log::info("tool loop: sensitive tool '" + name + "' approved by '" + approval.approver +
+                "' and run (workspace " + st.job.workspace + ", request " + st.job.request_id +
+                ", confirmation " + approval.confirmation_id + ", arguments " + arguments.dump() + ")");
+    }
+    return start_tool_call(self, *def, arguments);
+  }
+  next_round(self);
+}
+
+}  // namespace
+
+void on_tool_event(self_ptr self, upstream_event& ev) {
+  auto& st = self->state;
+  switch (ev.what) {
+    case upstream_event::kind::head:
+      st.loop.status = ev.head.status;
+      return;
+    case upstream_event::kind::data:
+      if (st.loop.body.size() + ev.data.size() > max_tool_answer_bytes) {
+        st.loop.too_big = true;
+        st.loop.call->cancel();
+        return finish_tool_call(self);
+      }
+      st.loop.body += ev.data;
+      return;
+    case upstream_event::kind::end:
+      return finish_tool_call(self);
+    case upstream_event::kind::error: {
+      bool timeout = ev.error == net::upstream_error::timeout_connect ||
+                     ev.error == net::upstream_error::timeout_first_byte ||
+                     ev.error == net::upstream_error::timeout_total;
+      // The endpoint URL is not echoed: it may carry credentials.
+      return on_tool_done(self, timeout ? tool_error("tool_timeout", "The tool did not answer within " +
+                                                                          std::to_string(st.loop.def->timeout.count()) + " ms.")
+                                        : tool_error("tool_failed", std::string("The tool could not be reached (") +
+                                                                        net::to_string(ev.error) + ")."));
+    }
+  }
+}
+
+/// The model answered in a loop request. true: the loop goes on (a tool runs,
+/// the loop pauses or the next round starts); false: `completion` is the answer.
+bool continue_tool_loop(self_ptr self, nlohmann::json& completion) {
+  auto& st = self->state;
+  ++st.loop.rounds;
+  auto c = completion.find("choices");
+  if (c == completion.end() || !c->is_array() || c->empty()) return false;
+  auto& choice = (*c)[0];
+  auto m = choice.find("message");
+  if (m == choice.end() || !m->is_object()) return false;
+  auto calls = m->find("tool_calls");
+  if (calls == m->end() || !calls->is_array() || calls->empty()) return false;
+  for (auto& call : *calls) {
+    // A client-defined tool ends the loop: the client runs its own tools.
+    if (!call.is_object() || !call.contains("function") ||
+        !is_offered(st, call["function"].value("name", "")))
+      return false;
+  }
+  if (st.loop.rounds >= max_tool_rounds) {
+    log::warn("tool loop: request " + st.job.request_id + " stopped after " +
+              std::to_string(max_tool_rounds) + " rounds");
+    choice["finish_reason"] = "length";
+    completion["gateway"]["tool_loop_stopped"] = "max_rounds";
+    return false;
+  }
+  st.loop.completion = completion;
+  auto assistant = *m;
+  assistant["role"] = "assistant";
+  if (!assistant.contains("content")) assistant["content"] = nullptr;
+  st.job.body["messages"].push_back(std::move(assistant));
+  st.loop.calls = *calls;
+  st.loop.next = 0;
+  process_next_call(self);
+  return true;
+}
+
+/// A session resuming a paused loop: the decision is applied to the pending
+/// call, then the loop goes on.
+void resume_tool_loop(self_ptr self) {
+  auto& st = self->state;
+  auto& s = *st.job.tools->resume_state;
+  st.loop.completion = s.value("completion", nlohmann::json::object());
+  st.loop.calls = s.value("calls", nlohmann::json::array());
+  st.loop.next = s.value("next", std::size_t{0});
+  st.loop.rounds = s.value("rounds", 0);
+  st.target_index = std::min<std::size_t>(s.value("answered_by", std::size_t{0}),
+                                          st.job.targets.empty() ? 0 : st.job.targets.size() - 1);
+  process_next_call(self);
+}
+
+}  // namespace sb::actors::session
