@@ -89,12 +89,21 @@ struct key_grant {
 
 /// What the upstream client tells a session about one call, in order.
 /// `call` tells a live call's events from a cancelled one's late ones.
+/// Each event is a message and each message may wake a scheduler thread, so
+/// they are folded (actors/upstream_event_sink.hpp): a head travels with the
+/// first body piece, and an answer read whole arrives as one `whole` event.
 struct upstream_event {
-  enum class kind : std::uint8_t { head, data, end, error };
+  enum class kind : std::uint8_t {
+    head,   // the head; `data`, if not empty, is the first body piece
+    data,   // a body piece
+    end,    // the body ended
+    whole,  // head, the whole body in `data`, and the end: all in one
+    error,
+  };
   std::uint64_t call = 0;
   kind what = kind::data;
-  net::upstream_head head;      // for head
-  std::string data;             // for data: a body piece
+  net::upstream_head head;      // for head and whole
+  std::string data;             // a body piece, or the whole body
   net::upstream_error error{};  // for error
   std::string detail;           // for error
 };

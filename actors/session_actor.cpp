@@ -1,6 +1,7 @@
 #include "actors/session_actor.hpp"
 
 #include "actors/session_state.hpp"
+#include "actors/upstream_event_sink.hpp"
 
 #include <random>
 
@@ -345,25 +346,21 @@ void finish_whole(self_ptr self) {
                                     "unreadable answer from the provider: " + *why});
   }
   auto& d = std::get<providers::decoded_completion>(decoded);
-  if (d.completion.value("created", std::int64_t{0}) == 0) {
-    d.completion["created"] = unix_now();
+  if (d.created == 0) {
+    d.parsed()["created"] = unix_now();
     d.raw.reset();  // changed: dump it
   }
   st.cur.call.reset();
   report(self, st.cur.status, true, failure_kind::server_error);
   meter_success(st, d.usage);
   if (st.job.tools) {
-    if (continue_tool_loop(self, d.completion)) return;
+    if (continue_tool_loop(self, d.parsed())) return;
     d.completion["gateway"]["tool_rounds"] = st.loop.rounds;
     d.raw.reset();
   }
   if (st.logging) {
-    std::string text;
-    if (auto c = d.completion.find("choices"); c != d.completion.end() && c->is_array() && !c->empty())
-      if (auto m = (*c)[0].find("message"); m != (*c)[0].end())
-        if (auto t = m->find("content"); t != m->end() && t->is_string()) text = t->get<std::string>();
     caf::anon_send(st.ctx->conversations, conv_start_atom::value, st.reply_key, origin_of(st),
-                   std::move(text));
+                   std::move(d.text));
     st.reply_open = true;
     st.end_reply(cluster::message_status::complete);
   }
@@ -374,54 +371,73 @@ void finish_whole(self_ptr self) {
   self->quit();
 }
 
+void on_head(session_state& st, net::upstream_head& head) {
+  st.cur.status = head.status;
+  st.cur.headers = std::move(head.headers);
+  if (st.job.stream && st.cur.status / 100 == 2) {
+    auto& t = current_target(st);
+    st.cur.decoder = st.ctx->provider(t.provider)->adapter->make_stream_decoder(
+        t.model, "chatcmpl-" + st.job.request_id.substr(4), unix_now(), st.job.include_usage);
+  }
+}
+
+void on_body_piece(self_ptr self, std::string& data) {
+  auto& st = self->state;
+  if (!st.cur.decoder) {
+    st.cur.body += data;
+    return;
+  }
+  std::vector<sse_event> events;
+  st.cur.sse.feed(data, events);
+  std::vector<providers::relay_chunk> chunks;
+  for (auto& e : events) {
+    if (auto f = st.cur.decoder->decode(e, chunks)) {
+      if (!relay_chunks(self, chunks)) return;
+      st.cur.call->cancel();
+      return on_failure(self, *f);
+    }
+  }
+  relay_chunks(self, chunks);
+}
+
+void on_body_end(self_ptr self) {
+  auto& st = self->state;
+  if (st.cur.status / 100 != 2) {
+    auto& t = current_target(st);
+    return on_failure(self, st.ctx->provider(t.provider)->adapter->classify(st.cur.status, st.cur.body));
+  }
+  if (!st.cur.decoder) return finish_whole(self);
+  {
+    // Flush a last event that lacked its blank line.
+    std::vector<sse_event> events;
+    st.cur.sse.feed("\n\n", events);
+    std::vector<providers::relay_chunk> chunks;
+    for (auto& e : events) st.cur.decoder->decode(e, chunks);
+    if (!relay_chunks(self, chunks)) return;
+  }
+  if (!st.cur.decoder->done())
+    return on_failure(self, failure{failure_kind::server_error, st.cur.status, "stream_truncated",
+                                    "the provider's stream ended early"});
+  finish_stream(self);
+}
+
 void on_upstream(self_ptr self, upstream_event& ev) {
   auto& st = self->state;
   if (st.loop.call && ev.call == st.loop.call_id) return on_tool_event(self, ev);
   if (ev.call != st.cur.call_id || !st.cur.call) return;  // a cancelled call's late news
-  auto& t = current_target(st);
-  auto& adapter = *st.ctx->provider(t.provider)->adapter;
   switch (ev.what) {
     case upstream_event::kind::head:
-      st.cur.status = ev.head.status;
-      st.cur.headers = std::move(ev.head.headers);
-      if (st.job.stream && st.cur.status / 100 == 2)
-        st.cur.decoder = adapter.make_stream_decoder(t.model, "chatcmpl-" + st.job.request_id.substr(4),
-                                                     unix_now(), st.job.include_usage);
+      on_head(st, ev.head);
+      if (!ev.data.empty()) on_body_piece(self, ev.data);
       return;
-    case upstream_event::kind::data: {
-      if (!st.cur.decoder) {
-        st.cur.body += ev.data;
-        return;
-      }
-      std::vector<sse_event> events;
-      st.cur.sse.feed(ev.data, events);
-      std::vector<providers::relay_chunk> chunks;
-      for (auto& e : events) {
-        if (auto f = st.cur.decoder->decode(e, chunks)) {
-          if (!relay_chunks(self, chunks)) return;
-          st.cur.call->cancel();
-          return on_failure(self, *f);
-        }
-      }
-      relay_chunks(self, chunks);
-      return;
-    }
+    case upstream_event::kind::data:
+      return on_body_piece(self, ev.data);
     case upstream_event::kind::end:
-      if (st.cur.status / 100 != 2)
-        return on_failure(self, adapter.classify(st.cur.status, st.cur.body));
-      if (!st.cur.decoder) return finish_whole(self);
-      {
-        // Flush a last event that lacked its blank line.
-        std::vector<sse_event> events;
-        st.cur.sse.feed("\n\n", events);
-        std::vector<providers::relay_chunk> chunks;
-        for (auto& e : events) st.cur.decoder->decode(e, chunks);
-        if (!relay_chunks(self, chunks)) return;
-      }
-      if (!st.cur.decoder->done())
-        return on_failure(self, failure{failure_kind::server_error, st.cur.status, "stream_truncated",
-                                        "the provider's stream ended early"});
-      return finish_stream(self);
+      return on_body_end(self);
+    case upstream_event::kind::whole:
+      on_head(st, ev.head);
+      st.cur.body = std::move(ev.data);
+      return on_body_end(self);
     case upstream_event::kind::error:
       return on_failure(self, failure{failure_kind::server_error, 0, net::to_string(ev.error),
                                       std::string(net::to_string(ev.error)) +
@@ -473,37 +489,8 @@ void start_call(self_ptr self, const key_grant& g) {
   st.cur.number = ++st.attempts_made;
 
   // The client's threads tell the session by message, never by touching it.
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto id = st.cur.call_id;
-  net::upstream_handlers h;
-  h.on_head = [me, id](net::upstream_head head) {
-    upstream_event e;
-    e.call = id;
-    e.what = upstream_event::kind::head;
-    e.head = std::move(head);
-    caf::anon_send(me, std::move(e));
-  };
-  h.on_data = [me, id](std::string data) {
-    upstream_event e;
-    e.call = id;
-    e.what = upstream_event::kind::data;
-    e.data = std::move(data);
-    caf::anon_send(me, std::move(e));
-  };
-  h.on_end = [me, id] {
-    upstream_event e;
-    e.call = id;
-    e.what = upstream_event::kind::end;
-    caf::anon_send(me, std::move(e));
-  };
-  h.on_error = [me, id](net::upstream_error err, std::string detail) {
-    upstream_event e;
-    e.call = id;
-    e.what = upstream_event::kind::error;
-    e.error = err;
-    e.detail = std::move(detail);
-    caf::anon_send(me, std::move(e));
-  };
+  auto h = upstream_event_sink(caf::actor_cast<caf::actor>(self), st.cur.call_id,
+                               st.job.stream ? upstream_delivery::pieces : upstream_delivery::whole);
   st.cur.call = st.ctx->upstream->start(std::move(req), std::move(h));
 }
 

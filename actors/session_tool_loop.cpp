@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/session_state.hpp"
+#include "actors/upstream_event_sink.hpp"
 #include "core/log.hpp"
 #include "metrics/gateway_metrics.hpp"
 
@@ -167,37 +168,9 @@ void start_tool_call(self_ptr self, const tools::tool_definition& def, const nlo
   st.loop.too_big = false;
   st.loop.call_id = st.next_call_id++;
   ++st.loop.tools_run;
-  auto me = caf::actor_cast<caf::actor>(self);
-  auto id = st.loop.call_id;
-  auto send = [me, id](upstream_event e) {
-    e.call = id;
-    caf::anon_send(me, std::move(e));
-  };
-  net::upstream_handlers h;
-  h.on_head = [send](net::upstream_head head) {
-    upstream_event e;
-    e.what = upstream_event::kind::head;
-    e.head = std::move(head);
-    send(std::move(e));
-  };
-  h.on_data = [send](std::string data) {
-    upstream_event e;
-    e.what = upstream_event::kind::data;
-    e.data = std::move(data);
-    send(std::move(e));
-  };
-  h.on_end = [send] {
-    upstream_event e;
-    e.what = upstream_event::kind::end;
-    send(std::move(e));
-  };
-  h.on_error = [send](net::upstream_error err, std::string detail) {
-    upstream_event e;
-    e.what = upstream_event::kind::error;
-    e.error = err;
-    e.detail = std::move(detail);
-    send(std::move(e));
-  };
+  // Pieces, not whole: an answer past max_tool_answer_bytes is cut as it grows.
+  auto h = upstream_event_sink(caf::actor_cast<caf::actor>(self), st.loop.call_id,
+                               upstream_delivery::pieces);
   st.loop.call = st.ctx->upstream->start(std::move(req), std::move(h));
 }
 
@@ -270,8 +243,14 @@ void on_tool_event(self_ptr self, upstream_event& ev) {
   auto& st = self->state;
   switch (ev.what) {
     case upstream_event::kind::head:
+    case upstream_event::kind::whole:
       st.loop.status = ev.head.status;
-      return;
+      if (ev.what == upstream_event::kind::whole) {
+        st.loop.body = std::move(ev.data);
+        return finish_tool_call(self);
+      }
+      if (ev.data.empty()) return;
+      [[fallthrough]];
     case upstream_event::kind::data:
       if (st.loop.body.size() + ev.data.size() > max_tool_answer_bytes) {
         st.loop.too_big = true;
