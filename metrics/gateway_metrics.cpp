@@ -2,6 +2,7 @@
 
 #include <array>
 #include <mutex>
+#include <unordered_map>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -25,6 +26,42 @@ const prometheus::Histogram::BucketBoundaries& latency_buckets() {
 }
 
 constexpr std::array<const char*, 4> key_states{"ready", "cooling", "invalid", "quota_exhausted"};
+
+using label = std::pair<const char*, const std::string&>;
+
+/// Family::Add builds a label map and hashes it on every call (~3,000
+/// instructions, several per request); the per-request metrics look their
+/// child up here instead. Children live as long as their family.
+template <class Metric>
+class child_cache {
+ public:
+  template <class... Extra>
+  Metric& get(prometheus::Family<Metric>& family, std::initializer_list<label> labels, const Extra&... extra) {
+    std::string key;
+    for (auto& [name, value] : labels) {
+      key += std::to_string(value.size());  // length-prefixed: no two label sets share a key
+      key += ':';
+      key += value;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto it = children_.find(key); it != children_.end()) return *it->second;
+    }
+    prometheus::Labels map;
+    for (auto& [name, value] : labels) map.emplace(name, value);
+    auto& child = family.Add(map, extra...);
+    std::lock_guard<std::mutex> lock(mutex_);
+    children_.emplace(std::move(key), &child);
+    return child;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, Metric*> children_;
+};
+
+const std::string prompt_kind = "prompt";
+const std::string completion_kind = "completion";
 
 }  // namespace
 
@@ -94,6 +131,8 @@ struct gateway_metrics::impl {
           .Help("Capped requests refused since start because the quota store was unreachable.")
           .Register(*registry).Add({});
   std::function<store_counters()> read_stores;
+  child_cache<prometheus::Counter> requests_c, attempts_c, tokens_c, cost_c;
+  child_cache<prometheus::Histogram> upstream_latency_c, ttft_c;
   std::mutex read_mutex;
   prometheus::Counter& cancellations =
       BuildCounter().Name("switchboard_upstream_cancellations_total")
@@ -119,37 +158,39 @@ void gateway_metrics::declare_workspace(const std::string& workspace,
 }
 
 void gateway_metrics::request_finished(const std::string& workspace, int status, double seconds) {
-  impl_->requests.Add({{"workspace", workspace}, {"status", std::to_string(status)}}).Increment();
+  impl_->requests_c.get(impl_->requests, {{"workspace", workspace}, {"status", std::to_string(status)}})
+      .Increment();
   impl_->request_duration_all.Observe(seconds);
 }
 
 void gateway_metrics::upstream_attempt(const std::string& provider, const std::string& model,
                                        const std::string& key_id, const std::string& outcome) {
-  impl_->attempts
-      .Add({{"provider", provider}, {"model", model}, {"key_id", key_id}, {"outcome", outcome}})
+  impl_->attempts_c
+      .get(impl_->attempts, {{"provider", provider}, {"model", model}, {"key_id", key_id}, {"outcome", outcome}})
       .Increment();
 }
 
 void gateway_metrics::upstream_latency(const std::string& provider, double seconds) {
-  impl_->upstream_latency_f.Add({{"provider", provider}}, latency_buckets()).Observe(seconds);
+  impl_->upstream_latency_c.get(impl_->upstream_latency_f, {{"provider", provider}}, latency_buckets())
+      .Observe(seconds);
 }
 
 void gateway_metrics::time_to_first_token(const std::string& provider, double seconds) {
-  impl_->ttft.Add({{"provider", provider}}, latency_buckets()).Observe(seconds);
+  impl_->ttft_c.get(impl_->ttft, {{"provider", provider}}, latency_buckets()).Observe(seconds);
 }
 
 void gateway_metrics::tokens(const std::string& workspace, const std::string& provider,
                              const std::string& model, std::int64_t prompt,
                              std::int64_t completion) {
-  prometheus::Labels l{{"workspace", workspace}, {"provider", provider}, {"model", model}};
-  l["kind"] = "prompt";
-  impl_->tokens_f.Add(l).Increment(static_cast<double>(prompt));
-  l["kind"] = "completion";
-  impl_->tokens_f.Add(l).Increment(static_cast<double>(completion));
+  auto& d = *impl_;
+  d.tokens_c.get(d.tokens_f, {{"workspace", workspace}, {"provider", provider}, {"model", model}, {"kind", prompt_kind}})
+      .Increment(static_cast<double>(prompt));
+  d.tokens_c.get(d.tokens_f, {{"workspace", workspace}, {"provider", provider}, {"model", model}, {"kind", completion_kind}})
+      .Increment(static_cast<double>(completion));
 }
 
 void gateway_metrics::cost(const std::string& workspace, const std::string& provider, double usd) {
-  impl_->cost_f.Add({{"workspace", workspace}, {"provider", provider}}).Increment(usd);
+  impl_->cost_c.get(impl_->cost_f, {{"workspace", workspace}, {"provider", provider}}).Increment(usd);
 }
 
 void gateway_metrics::key_state(const std::string& provider, const std::string& key_id,
