@@ -13,45 +13,6 @@ using providers::failure_kind;
 
 namespace {
 
-bool carries_content(const nlohmann::json& chunk) {
-  auto c = chunk.find("choices");
-  if (c == chunk.end() || !c->is_array() || c->empty()) return chunk.contains("usage");
-  auto& choice = (*c)[0];
-  auto f = choice.find("finish_reason");
-  if (f != choice.end() && !f->is_null()) return true;
-  auto d = choice.find("delta");
-  if (d == choice.end()) return false;
-  // OpenAI's first chunk is {"role", "content": "", "refusal": null}: present
-  // but empty fields are no content, else a failure before the first token
-  // could no longer fall through to the next target.
-  auto non_empty_string = [&](const char* key) {
-    auto v = d->find(key);
-    return v != d->end() && v->is_string() && !v->get_ref<const std::string&>().empty();
-  };
-  auto tool_calls = d->find("tool_calls");
-  bool calls = tool_calls != d->end() && tool_calls->is_array() && !tool_calls->empty();
-  return non_empty_string("content") || non_empty_string("refusal") || calls;
-}
-
-/// Characters of content and tool-call arguments a chunk carries.
-std::int64_t content_chars(const nlohmann::json& chunk) {
-  std::int64_t n = 0;
-  auto c = chunk.find("choices");
-  if (c == chunk.end() || !c->is_array()) return 0;
-  for (auto& choice : *c) {
-    auto d = choice.find("delta");
-    if (d == choice.end()) continue;
-    if (auto t = d->find("content"); t != d->end() && t->is_string())
-      n += static_cast<std::int64_t>(t->get_ref<const std::string&>().size());
-    if (auto calls = d->find("tool_calls"); calls != d->end() && calls->is_array())
-      for (auto& call : *calls)
-        if (auto f = call.find("function"); f != call.end())
-          if (auto a = f->find("arguments"); a != f->end() && a->is_string())
-            n += static_cast<std::int64_t>(a->get_ref<const std::string&>().size());
-  }
-  return n;
-}
-
 /// One SSE event: framed for the client (unless it left) and journaled for
 /// a reattach (a logged stream). The id is <message_id>:<seq>.
 void emit(session_state& st, std::string data, std::string& frames) {
@@ -61,16 +22,6 @@ void emit(session_state& st, std::string data, std::string& frames) {
     st.journal_open = true;
     caf::anon_send(st.ctx->journal, journal_append_atom::value, st.message_id, seq, std::move(data));
   }
-}
-
-/// The content text of a chunk (the first choice's delta), for the log.
-void append_delta_text(const nlohmann::json& chunk, std::string& text) {
-  auto c = chunk.find("choices");
-  if (c == chunk.end() || !c->is_array() || c->empty()) return;
-  auto d = (*c)[0].find("delta");
-  if (d == (*c)[0].end() || !d->is_object()) return;
-  if (auto t = d->find("content"); t != d->end() && t->is_string())
-    text += t->get_ref<const std::string&>();
 }
 
 void start_stream(self_ptr self, std::string& frames) {
@@ -148,7 +99,7 @@ bool relay_chunks(self_ptr self, std::vector<providers::relay_chunk>& chunks) {
   std::string text;
   for (auto& c : chunks) {
     if (!st.stream_started) {
-      if (!carries_content(c.chunk)) {
+      if (!c.facts.content) {
         st.held.push_back(std::move(c));
         continue;
       }
@@ -156,8 +107,8 @@ bool relay_chunks(self_ptr self, std::vector<providers::relay_chunk>& chunks) {
       for (auto& h : st.held) emit(st, chunk_text(h), frames);
       st.held.clear();
     }
-    st.cur.streamed_chars += content_chars(c.chunk);
-    if (st.reply_open) append_delta_text(c.chunk, text);
+    st.cur.streamed_chars += c.facts.content_chars;
+    if (st.reply_open) text += c.facts.text;
     emit(st, chunk_text(c), frames);
   }
   if (!text.empty())

@@ -53,26 +53,55 @@ struct failure {
 };
 
 struct decoded_completion {
-  nlohmann::json completion;  // an OpenAI chat.completion object; `created` is 0
-                              // when the upstream format has none (stamp it)
+  /// The OpenAI chat.completion object; `created` is 0 when the upstream
+  /// format has none (stamp it). Null while an OpenAI-format answer is held
+  /// only as `raw`: call parsed() before reading or changing it.
+  nlohmann::json completion;
   token_usage usage;
   /// Set when the upstream already answered in the OpenAI chat format: its
-  /// body, byte for byte (the provider's own key order), which is `completion`
-  /// serialised. The caller sends it as is instead of `completion.dump()`
-  /// unless it changes `completion` (stamps `created`, adds `gateway` fields);
-  /// then it must dump. Translating adapters (Anthropic, Gemini) leave it empty.
+  /// body, byte for byte (the provider's own key order). The caller sends it
+  /// as is unless it changes the completion (stamps `created`, adds `gateway`
+  /// fields); then it must dump. Translating adapters leave it empty.
   std::optional<std::string> raw;
+  // Read by every adapter, so that the caller needs no tree to know them.
+  std::int64_t created = 0;  // 0: none; stamp one
+  std::string text;          // the first choice's message content, for the log
+  bool tool_calls = false;   // the first choice's message calls tools
+
+  /// `completion`, parsed from `raw` on first use.
+  nlohmann::json& parsed();
 };
+
+/// Sets created/text/tool_calls from `completion` (translating adapters).
+void note_completion_facts(decoded_completion& d);
 
 using sb::sse_event;
 
+/// What the relay needs to know of a chunk, read once by the decoder.
+struct chunk_facts {
+  /// Real content: a non-empty delta content or refusal, tool calls, a
+  /// finish_reason, or (a usage-only chunk) usage. Role-only chunks are held
+  /// back until content comes, so a failure before it can still fall through.
+  bool content = false;
+  /// Characters of content and tool-call arguments over all choices, to
+  /// estimate the tokens of a stream cut short.
+  std::int64_t content_chars = 0;
+  std::string text;  // the first choice's delta content, for the conversation log
+};
+
+/// The facts of a chunk held as JSON (a translated one, or a parsed one).
+chunk_facts facts_of_chunk(const nlohmann::json& chunk);
+
 /// One chunk for the client, as a stream decoder hands it to the relay.
 struct relay_chunk {
-  nlohmann::json chunk;  // the OpenAI chat.completion.chunk, always parsed
-  /// Non-empty: `chunk`'s JSON text exactly as the upstream sent it; frame it
-  /// as is instead of `chunk.dump()` (no re-serialisation of an unchanged
-  /// chunk). Empty: the decoder built or changed the chunk; dump it.
+  /// The OpenAI chat.completion.chunk. Always set when `raw` is empty, and
+  /// for chunks with tool calls; null for an upstream chunk relayed as text.
+  nlohmann::json chunk;
+  /// Non-empty: the chunk's JSON text exactly as the upstream sent it; frame
+  /// it as is (no re-serialisation of an unchanged chunk). Empty: the decoder
+  /// built or changed the chunk; dump `chunk`.
   std::string raw;
+  chunk_facts facts;
 };
 
 /// Per-request, stateful: turns upstream SSE events into OpenAI
@@ -90,7 +119,10 @@ class stream_decoder {
   virtual std::optional<failure> decode(const sse_event& ev, std::vector<relay_chunk>& out) {
     std::vector<nlohmann::json> chunks;
     auto f = on_event(ev, chunks);
-    for (auto& c : chunks) out.push_back(relay_chunk{std::move(c), {}});
+    for (auto& c : chunks) {
+      auto facts = facts_of_chunk(c);
+      out.push_back(relay_chunk{std::move(c), {}, std::move(facts)});
+    }
     return f;
   }
   /// True once the format's end marker was seen ([DONE], message_stop, final candidate).

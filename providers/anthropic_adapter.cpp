@@ -87,6 +87,7 @@ std::variant<decoded_completion, std::string> anthropic_adapter::decode_response
                                 {"logprobs", nullptr},
                                 {"finish_reason", anthropic_finish_reason(string_field(parsed, "stop_reason"))}}})},
       {"usage", usage_object(out.usage)}};
+  note_completion_facts(out);
   return out;
 }
 

@@ -93,6 +93,7 @@ std::variant<decoded_completion, std::string> gemini_adapter::decode_response(
                                               {"logprobs", nullptr},
                                               {"finish_reason", finish}}})},
                     {"usage", usage_object(out.usage)}};
+  note_completion_facts(out);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "providers/openai_scan.hpp"
 #include "providers/openai_shapes.hpp"
 #include "providers/upstream_error.hpp"
 
@@ -25,38 +26,20 @@ bool skipped(std::string_view key) {
 // Invalid UTF-8 cannot reach here from a parsed request, but a dump must never throw.
 std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-// OpenAI adds a usage-only chunk (`choices: []`) because encode always asks for
-// it (metering needs it); a client that did not ask must not receive it.
-bool is_usage_only_chunk(const json& chunk) {
-  auto choices = chunk.find("choices");
-  return choices != chunk.end() && choices->is_array() && choices->empty() && chunk.contains("usage");
-}
-
 class openai_stream_decoder final : public stream_decoder {
  public:
   explicit openai_stream_decoder(bool include_usage) : include_usage_(include_usage) {}
 
   std::optional<failure> on_event(const sse_event& ev, std::vector<json>& out) override {
-    std::string_view raw;
-    json chunk;
-    auto f = read(ev, chunk, raw);
-    if (f || raw.empty()) return f;
-    out.push_back(std::move(chunk));
-    return std::nullopt;
+    std::vector<relay_chunk> chunks;
+    auto f = decode(ev, chunks);
+    for (auto& c : chunks) out.push_back(c.chunk.is_null() ? json::parse(c.raw, nullptr, false) : std::move(c.chunk));
+    return f;
   }
 
-  // Relayed untouched: the upstream's text goes out as it came, never re-dumped.
+  // Relayed untouched: the upstream's text goes out as it came, and is only
+  // scanned for its facts; a tree is built for errors and tool calls alone.
   std::optional<failure> decode(const sse_event& ev, std::vector<relay_chunk>& out) override {
-    std::string_view raw;
-    json chunk;
-    auto f = read(ev, chunk, raw);
-    if (f || raw.empty()) return f;
-    out.push_back(relay_chunk{std::move(chunk), std::string(raw)});
-    return std::nullopt;
-  }
-
-  // Parses the event once. `raw` stays empty when nothing goes to the client.
-  std::optional<failure> read(const sse_event& ev, json& chunk, std::string_view& raw) {
     std::string_view data = ev.data;
     while (!data.empty() && (data.front() == ' ' || data.front() == '\n')) data.remove_prefix(1);
     while (!data.empty() && (data.back() == ' ' || data.back() == '\n')) data.remove_suffix(1);
@@ -65,18 +48,22 @@ class openai_stream_decoder final : public stream_decoder {
       done_ = true;
       return std::nullopt;
     }
-    chunk = json::parse(data, nullptr, /*allow_exceptions=*/false);
-    if (!chunk.is_object()) {
+    auto facts = scan_openai(data);
+    if (!facts) {
       return failure{failure_kind::server_error, 0, "bad_chunk", "upstream sent a stream chunk that is not JSON"};
     }
-    if (ev.event == "error" || chunk.contains("error")) {
-      error_body err = read_error_object(chunk);
+    if (ev.event == "error" || facts->has_error) {
+      error_body err = read_error_object(json::parse(data, nullptr, false));
       return failure{kind_for_stream_error(err), 0, err.code, err.message};
     }
-    auto usage = chunk.find("usage");
-    if (usage != chunk.end() && usage->is_object()) usage_ = read_openai_usage(*usage);
-    if (!include_usage_ && is_usage_only_chunk(chunk)) return std::nullopt;
-    raw = data;
+    if (facts->has_usage) usage_ = facts->usage;
+    bool usage_only = facts->choices_array && facts->choices == 0 && facts->has_usage;
+    if (!include_usage_ && usage_only) return std::nullopt;
+    relay_chunk c;
+    if (facts->tool_calls) c.chunk = json::parse(data, nullptr, false);
+    c.raw = std::string(data);
+    c.facts = std::move(facts->chunk);
+    out.push_back(std::move(c));
     return std::nullopt;
   }
 
@@ -142,24 +129,23 @@ encoded_request openai_adapter::encode(const json& request, const std::string& m
 
 std::variant<decoded_completion, std::string> openai_adapter::decode_response(
     std::string_view body, const std::string& /*model*/) const {
-  json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return std::string("upstream answer is not a JSON object");
+  // Relayed as it came: scanned for its facts, no tree built (a tool loop or
+  // a stamp parses it later, on demand).
+  auto facts = scan_openai(body);
+  if (!facts) return std::string("upstream answer is not a JSON object");
   // OpenRouter can answer 200 with an error envelope when the routed model fails.
-  if (parsed.contains("error")) {
-    error_body err = read_error_object(parsed);
+  if (facts->has_error) {
+    error_body err = read_error_object(json::parse(body, nullptr, false));
     return "upstream answered with an error: " + (err.message.empty() ? err.code : err.message);
   }
-  auto choices = parsed.find("choices");
-  if (choices == parsed.end() || !choices->is_array() || choices->empty())
-    return std::string("upstream answer has no choices");
-  for (const auto& choice : *choices) {
-    if (!choice.is_object() || !choice.contains("message") || !choice["message"].is_object())
-      return std::string("upstream answer has a choice without a message");
-  }
+  if (!facts->choices_array || facts->choices == 0) return std::string("upstream answer has no choices");
+  if (facts->messages != facts->choices) return std::string("upstream answer has a choice without a message");
   decoded_completion out;
-  out.usage = read_openai_usage(member(parsed, "usage"));
-  out.completion = std::move(parsed);
+  if (facts->has_usage) out.usage = facts->usage;
   out.raw = std::string(body);  // already this format: relayed byte for byte
+  out.created = facts->created;
+  out.text = std::move(facts->chunk.text);
+  out.tool_calls = facts->first_tool_calls;
   return out;
 }
 

@@ -90,4 +90,69 @@ std::string string_field(const json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
+
+chunk_facts facts_of_chunk(const nlohmann::json& chunk) {
+  chunk_facts f;
+  auto c = chunk.find("choices");
+  if (c == chunk.end() || !c->is_array() || c->empty()) {
+    f.content = chunk.contains("usage");  // OpenAI's usage-only last chunk
+    return f;
+  }
+  auto non_empty_string = [](const nlohmann::json& o, const char* key) {
+    auto v = o.find(key);
+    return v != o.end() && v->is_string() && !v->get_ref<const std::string&>().empty();
+  };
+  bool first = true;
+  for (auto& choice : *c) {
+    if (!choice.is_object()) continue;
+    if (first) {
+      auto fr = choice.find("finish_reason");
+      if (fr != choice.end() && !fr->is_null()) f.content = true;
+    }
+    auto d = choice.find("delta");
+    if (d != choice.end() && d->is_object()) {
+      if (auto t = d->find("content"); t != d->end() && t->is_string()) {
+        auto& s = t->get_ref<const std::string&>();
+        f.content_chars += static_cast<std::int64_t>(s.size());
+        if (first) f.text = s;
+      }
+      auto calls = d->find("tool_calls");
+      bool has_calls = calls != d->end() && calls->is_array() && !calls->empty();
+      if (has_calls)
+        for (auto& call : *calls)
+          if (auto fn = call.find("function"); call.is_object() && fn != call.end() && fn->is_object())
+            if (auto a = fn->find("arguments"); a != fn->end() && a->is_string())
+              f.content_chars += static_cast<std::int64_t>(a->get_ref<const std::string&>().size());
+      // Present but empty fields are no content: OpenAI's first chunk is
+      // {"role", "content": "", "refusal": null}.
+      if (first && (non_empty_string(*d, "content") || non_empty_string(*d, "refusal") || has_calls))
+        f.content = true;
+    }
+    first = false;
+  }
+  return f;
+}
+
+void note_completion_facts(decoded_completion& d) {
+  auto& c = d.completion;
+  auto created = c.find("created");
+  d.created = created != c.end() && created->is_number_integer() && created->get<std::int64_t>() > 0
+                  ? created->get<std::int64_t>()
+                  : 0;
+  d.text.clear();
+  d.tool_calls = false;
+  auto choices = c.find("choices");
+  if (choices == c.end() || !choices->is_array() || choices->empty()) return;
+  auto m = (*choices)[0].find("message");
+  if (m == (*choices)[0].end() || !m->is_object()) return;
+  if (auto t = m->find("content"); t != m->end() && t->is_string()) d.text = t->get<std::string>();
+  auto calls = m->find("tool_calls");
+  d.tool_calls = calls != m->end() && calls->is_array() && !calls->empty();
+}
+
+nlohmann::json& decoded_completion::parsed() {
+  if (completion.is_null() && raw) completion = nlohmann::json::parse(*raw, nullptr, false);
+  return completion;
+}
+
 }  // namespace sb::providers

@@ -321,7 +321,7 @@ json weather_tool() {
 json decoded(const sb::providers::adapter& a, const std::string& body) {
   auto result = a.decode_response(body, "the-model");
   if (auto* err = std::get_if<std::string>(&result)) FAIL("decode failed: " << *err);
-  return std::get<sb::providers::decoded_completion>(result).completion;
+  return std::get<sb::providers::decoded_completion>(result).parsed();
 }
 
 // What a client reassembles from a stream, checking every chunk's shape on the way.
@@ -490,8 +490,8 @@ TEST_CASE("conformance: a plain answer decodes to an OpenAI chat.completion with
     auto a = adapter_for(c);
     auto result = a->decode_response(c.text_response, "the-model");
     REQUIRE(std::holds_alternative<sb::providers::decoded_completion>(result));
-    const auto& d = std::get<sb::providers::decoded_completion>(result);
-    const json& cc = d.completion;
+    auto& d = std::get<sb::providers::decoded_completion>(result);
+    const json& cc = d.parsed();
     CHECK(cc["object"] == "chat.completion");
     CHECK(cc["id"].is_string());
     CHECK(cc["created"].is_number_integer());

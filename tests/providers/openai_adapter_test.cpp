@@ -171,7 +171,11 @@ TEST_CASE("openai: a completion is relayed as the provider's bytes, usage still 
   auto& d = std::get<sb::providers::decoded_completion>(r);
   REQUIRE(d.raw.has_value());
   CHECK(*d.raw == body);
-  CHECK(d.completion == json::parse(body));
+  CHECK(d.completion.is_null());  // relayed as text: no tree until one is asked for
+  CHECK(d.parsed() == json::parse(body));
+  CHECK(d.created == 1727000001);
+  CHECK(d.text == "Hi");
+  CHECK_FALSE(d.tool_calls);
   CHECK(d.usage.reported);
   CHECK(d.usage.prompt_tokens == 9);
   CHECK(d.usage.completion_tokens == 3);
@@ -179,7 +183,7 @@ TEST_CASE("openai: a completion is relayed as the provider's bytes, usage still 
   CHECK(std::holds_alternative<std::string>(a.decode_response(R"({"object":"chat.completion","choices":[]})", "m")));
 }
 
-TEST_CASE("openai: the relay gets each chunk's text as sent, parsed once, usage chunk as asked") {
+TEST_CASE("openai: the relay gets each chunk's text as sent with its facts and the usage chunk as asked") {
   const std::string content =
       R"({"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]})";
   const std::string usage_chunk =
@@ -193,7 +197,10 @@ TEST_CASE("openai: the relay gets each chunk's text as sent, parsed once, usage 
     CHECK_FALSE(d->decode({"", "[DONE]"}, out).has_value());
     REQUIRE(out.size() == (include ? 2u : 1u));
     CHECK(out[0].raw == content);  // trimmed, byte for byte
-    CHECK(out[0].chunk == json::parse(content));
+    CHECK(out[0].chunk.is_null());  // no tree for a content chunk
+    CHECK(out[0].facts.content);
+    CHECK(out[0].facts.text == "Hi");
+    CHECK(out[0].facts.content_chars == 2);
     if (include) CHECK(out[1].raw == usage_chunk);
     CHECK(d->done());
     CHECK(d->usage().prompt_tokens == 9);
@@ -203,4 +210,18 @@ TEST_CASE("openai: the relay gets each chunk's text as sent, parsed once, usage 
   auto f = d->decode({"", R"({"error":{"message":"overloaded","type":"server_error"}})"}, out);
   CHECK(f.has_value());
   CHECK(out.empty());
+}
+
+TEST_CASE("openai: a tool-call chunk reaches the relay parsed as well as as text") {
+  const std::string call =
+      R"({"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"lookup","arguments":"{\"q\":"}}]},"finish_reason":null}]})";
+  openai_adapter a;
+  auto d = a.make_stream_decoder("m", "id", 1);
+  std::vector<sb::providers::relay_chunk> out;
+  CHECK_FALSE(d->decode({"", call}, out).has_value());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].raw == call);
+  CHECK(out[0].chunk == json::parse(call));
+  CHECK(out[0].facts.content);
+  CHECK(out[0].facts.content_chars == 5);
 }
