@@ -53,13 +53,14 @@ struct loop_setup {
   std::string model;
   /// `provider`: which fake answers (the loop's wire translation is the same
   /// test for each format); `extra_config` is merged into the config.
-  explicit loop_setup(json extra_config = json::object(), const std::string& provider = "openai")
+  explicit loop_setup(json extra_config = json::object(), const std::string& provider = "openai",
+                      sb::environment extra_env = {})
       : gw(fast_config(merged(json{{"tools", tools_config(tools)},
                                    {"workspaces",
                                     {{{"id", "acme"}, {"api_key_sha256", {sha256_of("acme-token")}}},
                                      {{"id", "globex"}, {"api_key_sha256", {sha256_of("globex-token")}}}}}},
                               extra_config)),
-           fake_env(fake.base_url(), {provider})),
+           fake_env(fake.base_url(), {provider}, std::move(extra_env))),
         model(provider == "anthropic" ? "anthropic/claude-3-5-haiku-latest"
               : provider == "google"  ? "google/gemini-2.0-flash"
                                       : "openai/gpt-4o-mini") {
