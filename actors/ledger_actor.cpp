@@ -112,6 +112,16 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
         else reply.error = found.error();
         return reply;
       },
+      [self](audit_atom, const cluster::tool_audit_record& rec) {
+        return tool_audit_reply{self->state.batcher->store().record_tool_audit(rec)};
+      },
+      [self](audits_atom, const cluster::tool_audit_query& q) {
+        tool_audits_reply reply;
+        auto records = self->state.batcher->store().tool_audits(q);
+        if (records) reply.records = std::move(*records);
+        else reply.error = records.error();
+        return reply;
+      },
       [self](health_atom) {
         auto& store = self->state.batcher->store();
         return store_health{store.ping(), store.backend()};

@@ -17,6 +17,7 @@
 #include "cluster/prompt_stats.hpp"
 #include "cluster/quota_store.hpp"
 #include "cluster/store_error.hpp"
+#include "cluster/tool_audit.hpp"
 #include "cluster/usage_row.hpp"
 
 namespace sb::actors {
@@ -34,6 +35,8 @@ using usage_atom = caf::atom_constant<caf::atom("usage")>;          // a quota c
 using tick_atom = caf::atom_constant<caf::atom("tick")>;            // an actor's own timer
 using prompt_stats_atom = caf::atom_constant<caf::atom("pstats")>;  // GET /v1/prompts/{name}/stats
 using feedback_atom = caf::atom_constant<caf::atom("feedback")>;    // POST /v1/feedback
+using audit_atom = caf::atom_constant<caf::atom("audit")>;          // a sensitive tool decision
+using audits_atom = caf::atom_constant<caf::atom("audits")>;        // GET /v1/tool-confirmations
 
 // --- ledger --------------------------------------------------------------
 
@@ -72,6 +75,17 @@ struct feedback_reply {
   bool found = false;
 };
 
+/// A sensitive tool decision written (nullopt error), or why not.
+struct tool_audit_reply {
+  std::optional<cluster::store_error> error;
+};
+
+/// GET /v1/tool-confirmations?status=approved|refused|expired.
+struct tool_audits_reply {
+  std::optional<cluster::store_error> error;
+  std::vector<cluster::tool_audit_record> records;
+};
+
 /// GET /readyz: nullopt error = reachable.
 struct store_health {
   std::optional<cluster::store_error> error;
@@ -95,6 +109,10 @@ using ledger_actor = caf::typed_actor<
     caf::replies_to<prompt_stats_atom, std::string, std::string, std::string>::with<prompt_stats_reply>,
     // A score for a request of the record's workspace (replaces an earlier one).
     caf::replies_to<feedback_atom, cluster::feedback_record>::with<feedback_reply>,
+    // A decision on a sensitive tool call, written at once (not batched):
+    // the approved call runs only once its record is stored.
+    caf::replies_to<audit_atom, cluster::tool_audit_record>::with<tool_audit_reply>,
+    caf::replies_to<audits_atom, cluster::tool_audit_query>::with<tool_audits_reply>,
     // Internal: the flush timer.
     caf::reacts_to<tick_atom>>;
 
@@ -160,6 +178,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::store_health)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::feedback_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::prompt_stats_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::feedback_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::tool_audit_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::cluster::tool_audit_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::tool_audit_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::tool_audits_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::quota_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(sb::actors::settle_answer)

@@ -89,6 +89,16 @@ net::header_list response_headers(const session_state& st, const char* content_t
 void answer_error(self_ptr self, const api_error& e, const nlohmann::json& extra) {
   auto& st = self->state;
   st.answered = true;
+  if (st.stream_started) {
+    // A streamed tool loop's later round failed: the stream is open, it
+    // ends with an error event (as a mid-stream failure does).
+    if (!st.detached) {
+      st.out->write(net::sse_named_frame("", "error", e.to_body(extra)));
+      st.out->finish();
+    }
+    self->quit();
+    return;
+  }
   auto h = response_headers(st, "application/json");
   if (e.status != 200) {
     // Provider and model headers name who answered; on a gateway error nobody did.
@@ -286,7 +296,8 @@ void on_failure(self_ptr self, const failure& f) {
   // stream bills what it generated).
   write_row(st, cluster::usage_status::error, usage_so_far(st.cur));
 
-  if (st.stream_started) {
+  // A later round of a streamed tool loop that sent nothing yet may still fall through.
+  if (st.stream_started && (!st.job.tools || st.loop.round.sent_content)) {
     // Content has reached the client: a retry would repeat it. The logged
     // reply stays partial (the state's destructor), for a resume.
     st.answered = true;
@@ -376,8 +387,8 @@ void on_head(session_state& st, net::upstream_head& head) {
   st.cur.headers = std::move(head.headers);
   if (st.job.stream && st.cur.status / 100 == 2) {
     auto& t = current_target(st);
-    st.cur.decoder = st.ctx->provider(t.provider)->adapter->make_stream_decoder(
-        t.model, "chatcmpl-" + st.job.request_id.substr(4), unix_now(), st.job.include_usage);
+    st.cur.decoder = for_tool_loop(st, st.ctx->provider(t.provider)->adapter->make_stream_decoder(
+        t.model, "chatcmpl-" + st.job.request_id.substr(4), unix_now(), st.job.include_usage));
   }
 }
 
@@ -655,7 +666,8 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
         // SPEC 7: a logged stream may be reattached; its upstream runs on
         // for resume_grace (journaled), then is cancelled.
         auto grace = st.ctx->config->streams.resume_grace;
-        if (grace.count() > 0 && st.stream_started && st.journaling && st.cur.call) {
+        // Not a tool loop: with nobody to answer, no further tool may run.
+        if (grace.count() > 0 && st.stream_started && st.journaling && st.cur.call && !st.job.tools) {
           st.detached = true;
           st.answered = true;
           self->delayed_send(self, grace, grace_atom::value);

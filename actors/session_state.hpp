@@ -7,6 +7,7 @@
 #include <caf/all.hpp>
 
 #include "actors/session_actor.hpp"
+#include "cluster/tool_audit.hpp"
 #include "core/api_error.hpp"
 #include "net/sse.hpp"
 #include "net/upstream_client.hpp"
@@ -78,6 +79,19 @@ struct session_state {
     int status = 0;
     std::string body;
     bool too_big = false;
+    // A sensitive call a person approved: its audit record, written again
+    // with the tool's outcome once the endpoint answered.
+    std::optional<cluster::tool_audit_record> audit;
+    // Streaming (ADR-0013): the round being streamed, reset by each attempt.
+    struct streamed_round {
+      std::string text;                               // content relayed this round
+      nlohmann::json calls = nlohmann::json::array();  // tool_calls assembled from deltas
+      std::vector<providers::relay_chunk> call_chunks;  // relayed only if the loop ends here
+      nlohmann::json finish_reason;                    // null until the round's finish chunk
+      bool sent_content = false;  // content reached the client: no fall-through this round
+    } round;
+    bool role_sent = false;  // one role delta per client stream, not one per round
+    providers::token_usage total;  // summed over rounds, for include_usage
   } loop;
 
   // Metering: what the quota reserved, and what the rows billed so far.
@@ -118,6 +132,8 @@ std::int64_t unix_now();
 /// false: the session stopped (slow client); the caller returns at once.
 bool relay_chunks(self_ptr self, std::vector<providers::relay_chunk>& chunks);
 void finish_stream(self_ptr self);
+/// The stream's end: the reply logged complete, `data: [DONE]`, the session stops.
+void close_stream(self_ptr self);
 /// Cancels the attempt in flight, if any, and meters it `cancelled`.
 void cancel_upstream(session_state& st);
 
@@ -130,5 +146,22 @@ bool continue_tool_loop(self_ptr self, nlohmann::json& completion);
 void resume_tool_loop(self_ptr self);
 /// News of the tool endpoint call in flight.
 void on_tool_event(self_ptr self, upstream_event& ev);
+
+// --- the tool loop, streamed (session_tool_stream.cpp) ---------------------
+
+/// In a loop request, wraps the attempt's decoder so that content reaches
+/// the client while tool-call deltas, finish and usage are held for the
+/// round's end; otherwise returns `d` as is.
+std::unique_ptr<providers::stream_decoder> for_tool_loop(session_state& st,
+                                                         std::unique_ptr<providers::stream_decoder> d);
+/// A streamed round ended well (metered). true: the caller is done (the loop
+/// goes on, paused, or the client was dropped); false: the closing chunks
+/// are out, the caller ends the stream.
+bool handle_streamed_round(self_ptr self, const providers::token_usage& usage);
+/// The chunk a paused streamed loop ends with: the round's tool calls,
+/// finish_reason "tool_calls" and `gateway` (pending_confirmation …).
+nlohmann::json pause_chunk(session_state& st, const nlohmann::json& gateway);
+/// The `id` every chunk of a loop's client stream carries.
+std::string stream_id(const session_state& st);
 
 }  // namespace sb::actors::session

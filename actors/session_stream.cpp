@@ -128,6 +128,7 @@ void finish_stream(self_ptr self) {
   st.cur.call.reset();
   report(self, st.cur.status, true, failure_kind::server_error);
   meter_success(st, usage);
+  if (st.job.tools && handle_streamed_round(self, usage)) return;  // the loop goes on
   if (!st.stream_started) {
     // Nothing but role chunks came: still a valid (empty) answer.
     std::string frames;
@@ -135,6 +136,11 @@ void finish_stream(self_ptr self) {
     for (auto& h : st.held) emit(st, chunk_text(h), frames);
     if (!frames.empty()) st.out->write(std::move(frames));
   }
+  close_stream(self);
+}
+
+void close_stream(self_ptr self) {
+  auto& st = self->state;
   st.end_reply(cluster::message_status::complete);
   st.answered = true;
   if (!st.detached) {

@@ -57,6 +57,7 @@ void next_round(self_ptr self) {
   st.waited_for_actor = std::chrono::milliseconds{0};
   st.attempts = nlohmann::json::array();
   st.cur = attempt{};
+  st.loop.round = {};  // nothing of this round reached the client yet: it may fall through
   walk(self);
 }
 
@@ -102,22 +103,42 @@ void pause_for_confirmation(self_ptr self, const nlohmann::json& call, nlohmann:
   }
   log::info("tool loop: request " + st.job.request_id + " paused before sensitive tool '" + p.tool +
             "' (workspace " + p.workspace + ", confirmation " + p.id + ")");
+  nlohmann::json gateway = {{"pending_confirmation", {{"id", p.id},
+                                                      {"tool", p.tool},
+                                                      {"tool_call_id", p.tool_call_id},
+                                                      {"arguments", p.arguments},
+                                                      {"expires_at", p.expires_ms / 1000}}},
+                             {"tool_rounds", st.loop.rounds}};
+  if (st.job.stream) {
+    // The stream ends here; the decision's answer comes back on the POST (ADR-0013).
+    std::vector<providers::relay_chunk> last;
+    last.push_back(providers::built_chunk(pause_chunk(st, gateway)));
+    if (relay_chunks(self, last)) close_stream(self);
+    return;
+  }
   auto completion = st.loop.completion;
   if (auto c = completion.find("choices"); c != completion.end() && c->is_array() && !c->empty())
     (*c)[0]["finish_reason"] = "tool_calls";
-  completion["gateway"]["pending_confirmation"] = {{"id", p.id},
-                                                   {"tool", p.tool},
-                                                   {"tool_call_id", p.tool_call_id},
-                                                   {"arguments", p.arguments},
-                                                   {"expires_at", p.expires_ms / 1000}};
-  completion["gateway"]["tool_rounds"] = st.loop.rounds;
+  completion["gateway"] = std::move(gateway);
   st.answered = true;
   st.out->respond(200, response_headers(st, "application/json"), completion.dump());
   self->quit();
 }
 
-void on_tool_done(self_ptr self, const std::string& content) {
+/// The audit record of a sensitive call, as the ledger keeps it (issue 8).
+void record_audit(session_state& st, const cluster::tool_audit_record& rec) {
+  if (st.ctx->ledger) caf::anon_send(st.ctx->ledger, audit_atom::value, rec);
+}
+
+/// `outcome`: "ok" or the tool error's code, for the audit of an approved call.
+void on_tool_done(self_ptr self, const std::string& content, const char* outcome = cluster::outcome_ok) {
   auto& st = self->state;
+  if (auto& audit = st.loop.audit) {
+    audit->outcome = outcome;
+    audit->outcome_at_ms = wall_ms();
+    record_audit(st, *audit);
+    audit.reset();
+  }
   auto& call = st.loop.calls[st.loop.next];
   add_tool_message(st, call.value("id", ""), content);
   st.loop.call.reset();
@@ -132,12 +153,15 @@ void finish_tool_call(self_ptr self) {
   auto& def = *st.loop.def;
   if (st.loop.too_big)
     return on_tool_done(self, tool_error("tool_failed", "The tool's answer exceeded " +
-                                                            std::to_string(max_tool_answer_bytes) + " bytes."));
+                                                            std::to_string(max_tool_answer_bytes) + " bytes."),
+                        "tool_failed");
   if (st.loop.status / 100 != 2)
-    return on_tool_done(self, tool_error("tool_failed", "The tool answered HTTP " + std::to_string(st.loop.status) + "."));
+    return on_tool_done(self, tool_error("tool_failed", "The tool answered HTTP " + std::to_string(st.loop.status) + "."),
+                        "tool_failed");
   auto answer = nlohmann::json::parse(st.loop.body, nullptr, false);
   if (answer.is_discarded())
-    return on_tool_done(self, tool_error("invalid_tool_output", "The tool's answer is not JSON."));
+    return on_tool_done(self, tool_error("invalid_tool_output", "The tool's answer is not JSON."),
+                        "invalid_tool_output");
   if (def.output) {
     auto errors = def.output->validate(answer);
     if (!errors.empty()) {
@@ -145,7 +169,8 @@ void finish_tool_call(self_ptr self) {
                 "' answered outside its output_schema");
       return on_tool_done(self, tool_error("invalid_tool_output",
                                            "The tool's answer does not match its output_schema.",
-                                           errors_json(errors)));
+                                           errors_json(errors)),
+                          "invalid_tool_output");
     }
   }
   on_tool_done(self, answer.dump());
@@ -172,6 +197,53 @@ void start_tool_call(self_ptr self, const tools::tool_definition& def, const nlo
   auto h = upstream_event_sink(caf::actor_cast<caf::actor>(self), st.loop.call_id,
                                upstream_delivery::pieces);
   st.loop.call = st.ctx->upstream->start(std::move(req), std::move(h));
+}
+
+cluster::tool_audit_record audit_record(const session_state& st, const tool_approval& a, const std::string& tool,
+                                        const nlohmann::json& arguments) {
+  cluster::tool_audit_record r;
+  r.confirmation_id = a.confirmation_id;
+  r.workspace_id = st.job.workspace;
+  r.request_id = st.job.request_id;
+  r.tool = tool;
+  r.tool_call_id = a.tool_call_id;
+  r.arguments = arguments.dump();
+  r.approver = a.approver;
+  r.decision = a.approve ? cluster::tool_decision::approved : cluster::tool_decision::refused;
+  r.requested_at_ms = a.requested_ms;
+  r.decided_at_ms = a.decided_ms;
+  r.outcome = a.approve ? cluster::outcome_running : cluster::outcome_not_run;
+  r.outcome_at_ms = wall_ms();
+  return r;
+}
+
+/// An approved sensitive call runs only once its approval is on record:
+/// a store that cannot take the record means the call does not run.
+void audit_then_run(self_ptr self, cluster::tool_audit_record rec, const tools::tool_definition& def,
+                    nlohmann::json arguments) {
+  auto& st = self->state;
+  if (!st.ctx->ledger) {  // a gateway without a ledger (unit wiring): the log line is the record
+    st.loop.audit = std::move(rec);
+    return start_tool_call(self, def, arguments);
+  }
+  auto not_recorded = [self](const std::string& why) {
+    auto& st = self->state;
+    log::error("tool loop: request " + st.job.request_id + ": approved sensitive tool not run, its "
+               "approval could not be recorded: " + why);
+    auto& call = st.loop.calls[st.loop.next];
+    add_tool_message(st, call.value("id", ""),
+                     tool_error("tool_failed", "The approved call could not be recorded, so it was not run."));
+    ++st.loop.next;
+    process_next_call(self);
+  };
+  self->request(st.ctx->ledger, std::chrono::seconds(10), audit_atom::value, rec)
+      .then(
+          [self, rec, def = &def, arguments, not_recorded](tool_audit_reply& r) {
+            if (r.error) return not_recorded(r.error->to_string());
+            self->state.loop.audit = rec;
+            start_tool_call(self, *def, arguments);
+          },
+          [self, not_recorded](caf::error& e) { not_recorded(self->system().render(e)); });
 }
 
 /// Handles the round's calls in order: validate, maybe pause, run; then the
@@ -219,10 +291,12 @@ void process_next_call(self_ptr self) {
       if (!ap || ap->tool_call_id != call_id) return pause_for_confirmation(self, call, std::move(arguments));
       auto approval = *ap;
       ap.reset();
+      auto rec = audit_record(st, approval, name, arguments);
       if (!approval.approve) {
         log::info("tool loop: sensitive tool '" + name + "' REFUSED by '" + approval.approver +
                   "' (workspace " + st.job.workspace + ", request " + st.job.request_id +
                   ", confirmation " + approval.confirmation_id + ")");
+        record_audit(st, rec);
         add_tool_message(st, call_id, tool_error("refused",
                                                  "A person refused to run this tool call; do not retry it."));
         ++st.loop.next;
@@ -231,6 +305,7 @@ void process_next_call(self_ptr self) {
       log::info("tool loop: sensitive tool '" + name + "' approved by '" + approval.approver +
                 "' and run (workspace " + st.job.workspace + ", request " + st.job.request_id +
                 ", confirmation " + approval.confirmation_id + ", arguments " + arguments.dump() + ")");
+      return audit_then_run(self, std::move(rec), *def, std::move(arguments));
     }
     return start_tool_call(self, *def, arguments);
   }
@@ -269,7 +344,8 @@ void on_tool_event(self_ptr self, upstream_event& ev) {
       return on_tool_done(self, timeout ? tool_error("tool_timeout", "The tool did not answer within " +
                                                                           std::to_string(st.loop.def->timeout.count()) + " ms.")
                                         : tool_error("tool_failed", std::string("The tool could not be reached (") +
-                                                                        net::to_string(ev.error) + ")."));
+                                                                        net::to_string(ev.error) + ")."),
+                          timeout ? "tool_timeout" : "tool_failed");
     }
   }
 }

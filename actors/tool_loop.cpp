@@ -65,13 +65,16 @@ class memory_store final : public confirmation_store {
   }
 
   std::variant<paused_loop, claim_error> claim(const std::string& id, const std::string& workspace,
-                                               std::int64_t now_ms) override {
+                                               std::int64_t now_ms, paused_loop* expired) override {
     std::lock_guard lock(mutex_);
     prune(now_ms);
     auto i = entries_.find(id);
     if (i == entries_.end() || i->second.loop.workspace != workspace) return claim_error::not_found;
     if (i->second.used) return claim_error::already_used;
-    if (now_ms >= i->second.loop.expires_ms) return claim_error::expired;
+    if (now_ms >= i->second.loop.expires_ms) {
+      if (expired) *expired = i->second.loop;
+      return claim_error::expired;
+    }
     i->second.used = true;
     return i->second.loop;
   }

@@ -56,8 +56,10 @@ class confirmation_store {
   enum class claim_error { not_found, already_used, expired, unavailable };
   virtual ~confirmation_store() = default;
   virtual bool put(const paused_loop& p) = 0;  // false: not stored (the store is down)
+  /// `expired`, when given, receives the loop if the answer is `expired`
+  /// (so that the attempt can be audited with what it was about).
   virtual std::variant<paused_loop, claim_error> claim(const std::string& id, const std::string& workspace,
-                                                       std::int64_t now_ms) = 0;
+                                                       std::int64_t now_ms, paused_loop* expired = nullptr) = 0;
   /// The workspace's loops not yet decided nor expired, oldest first.
   virtual std::vector<paused_loop> pending(const std::string& workspace, std::int64_t now_ms) = 0;
 };
@@ -76,6 +78,8 @@ struct tool_approval {
   std::string tool_call_id;
   bool approve = false;
   std::string approver;
+  std::int64_t requested_ms = 0;  // the loop paused (for the audit record)
+  std::int64_t decided_ms = 0;
 };
 
 /// chat_job's tool settings: present when the request named gateway_tools

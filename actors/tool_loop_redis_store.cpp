@@ -28,7 +28,7 @@ class redis_store final : public confirmation_store {
   }
 
   std::variant<paused_loop, claim_error> claim(const std::string& id, const std::string& workspace,
-                                               std::int64_t now_ms) override {
+                                               std::int64_t now_ms, paused_loop* expired) override {
     std::lock_guard lock(mutex_);
     auto g = conn_.command({"GET", entry_key(id)}, true);
     if (!g) return fail_claim(g.error().to_string());
@@ -39,7 +39,10 @@ class redis_store final : public confirmation_store {
     auto used = conn_.command({"EXISTS", used_key(id)}, true);
     if (!used) return fail_claim(used.error().to_string());
     if (used.value()->type == REDIS_REPLY_INTEGER && used.value()->integer > 0) return claim_error::already_used;
-    if (now_ms >= p->expires_ms) return claim_error::expired;
+    if (now_ms >= p->expires_ms) {
+      if (expired) *expired = std::move(*p);
+      return claim_error::expired;
+    }
     auto px = std::to_string(p->expires_ms - now_ms + keep_after_expiry_ms);
     // The one decision point across nodes: only one SET NX succeeds.
     auto s = conn_.command({"SET", used_key(id), "1", "NX", "PX", px}, false);

@@ -73,10 +73,6 @@ std::optional<api_error> validate(const nlohmann::json& body) {
     for (auto& n : *g)
       if (!n.is_string() || n.get_ref<const std::string&>().empty())
         return invalid_request("`gateway_tools` must be an array of registry tool names.", "gateway_tools");
-    // The loop does not stream yet (ADR-0013): refused rather than silently wrong.
-    if (!g->empty() && body.value("stream", false))
-      return invalid_request("`gateway_tools` with `stream: true` is not supported yet; send the "
-                             "request without streaming.", "stream", "unsupported_parameter");
   }
   return std::nullopt;
 }

@@ -180,7 +180,7 @@ std::string gateway::start() {
   d.app.confirmations = d.cfg->redis_url.empty() ? actors::make_memory_confirmation_store()
                                                  : actors::make_redis_confirmation_store(d.cfg->redis_url);
   if (!d.app.confirmations) return "tool confirmations (REDIS_URL): invalid URL";
-  d.app.confirmation_ttl = d.opts.tool_confirmation_ttl;
+  d.app.confirmation_ttl = d.cfg->tool_confirmations.expiry;  // config tool_confirmations.expiry_ms
   auto ctx = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
   ctx->ledger = d.ledger;
   ctx->quota = d.quota;

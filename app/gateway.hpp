@@ -25,8 +25,6 @@ struct gateway_options {
   /// cut, and how long a client may stop reading before it is dropped.
   std::size_t max_stream_backlog_bytes = 1u << 20;
   std::chrono::milliseconds write_stall_timeout{30000};
-  /// SPEC 9: how long a paused tool loop waits for a decision (tests shrink it).
-  std::chrono::milliseconds tool_confirmation_ttl{15 * 60 * 1000};
 };
 
 class gateway {

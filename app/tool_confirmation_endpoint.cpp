@@ -6,14 +6,19 @@
 //     404 unknown id or another workspace's, 409 already decided,
 //     410 expired (kept an hour after expiry, then 404).
 //   GET /v1/tool-confirmations?status=pending
-//     the caller's workspace's undecided, unexpired confirmations.
+//     the caller's workspace's undecided, unexpired confirmations;
+//   GET /v1/tool-confirmations?status=approved|refused|expired[&limit=N]
+//     its decided ones, newest first, from the audit in the ledger database
+//     (issue 8): approver, decided_at and the tool's outcome.
 // Both take a workspace token (open mode: "default"); the admin token is
 // refused, as for feedback: the decision is the workspace's.
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/metering_messages.hpp"
 #include "actors/session_actor.hpp"
+#include "app/endpoint_actor.hpp"
 #include "app/query_string.hpp"
 #include "app/routes.hpp"
 #include "app/workspace_scope.hpp"
@@ -31,6 +36,75 @@ api_error not_found_confirmation(const std::string& id) {
           "No pending tool confirmation '" + id + "' in this workspace.", std::nullopt};
 }
 
+constexpr int default_list_limit = 100;
+constexpr int max_list_limit = 1000;
+
+std::optional<int> parse_limit(const std::string& text) {
+  if (text.empty() || text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  int n = std::stoi(text);
+  if (n < 1 || n > max_list_limit) return std::nullopt;
+  return n;
+}
+
+nlohmann::json decided_json(const cluster::tool_audit_record& r) {
+  auto arguments = nlohmann::json::parse(r.arguments, nullptr, false);
+  return {{"id", r.confirmation_id},
+          {"object", "tool_confirmation"},
+          {"status", cluster::to_string(r.decision)},
+          {"tool", r.tool},
+          {"tool_call_id", r.tool_call_id},
+          {"arguments", arguments.is_discarded() ? nlohmann::json(r.arguments) : arguments},
+          {"request_id", r.request_id},
+          {"approver", r.approver},
+          {"created_at", r.requested_at_ms / 1000},
+          {"decided_at", r.decided_at_ms / 1000},
+          {"outcome", r.outcome}};
+}
+
+/// The decided ones come from the ledger database, through its actor.
+void list_decided(const app_context& app, cluster::tool_audit_query query, std::shared_ptr<net::responder> out) {
+  auto ledger = app.gateway->ledger;
+  app.system->spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    self->request(ledger, std::chrono::seconds(10), actors::audits_atom::value, query)
+        .then(
+            [=](actors::tool_audits_reply& r) {
+              if (r.error) {
+                respond_error(*out, store_api_error("The audit store", *r.error));
+              } else {
+                auto data = nlohmann::json::array();
+                for (auto& rec : r.records) data.push_back(decided_json(rec));
+                respond_json(*out, 200, nlohmann::json{{"object", "list"}, {"data", data}}.dump());
+              }
+              self->quit();
+            },
+            [=](caf::error& e) {
+              respond_error(*out, store_api_error("The audit store",
+                                                  {cluster::store_errc::unavailable, self->system().render(e)}));
+              self->quit();
+            });
+    return keep_alive_until_answered();
+  });
+}
+
+/// An attempt to decide an expired confirmation is on record too.
+void audit_expired(const app_context& app, const actors::paused_loop& p, const std::string& approver) {
+  if (!app.gateway->ledger || p.id.empty()) return;
+  cluster::tool_audit_record r;
+  r.confirmation_id = p.id;
+  r.workspace_id = p.workspace;
+  r.request_id = p.state.value("request_id", "");
+  r.tool = p.tool;
+  r.tool_call_id = p.tool_call_id;
+  r.arguments = p.arguments.dump();
+  r.approver = approver;
+  r.decision = cluster::tool_decision::expired;
+  r.requested_at_ms = p.created_ms;
+  r.decided_at_ms = r.outcome_at_ms = cluster::now_ms();
+  r.outcome = cluster::outcome_not_run;
+  caf::anon_send(app.gateway->ledger, actors::audit_atom::value, std::move(r));
+}
+
 }  // namespace
 
 void handle_tool_confirmations_list(const app_context& app, net::http_request& req,
@@ -39,8 +113,19 @@ void handle_tool_confirmations_list(const app_context& app, net::http_request& r
   if (auto* e = std::get_if<api_error>(&ws)) return respond_error(*out, *e);
   auto q = parse_query(req.query);
   auto status = q.get("status").value_or("pending");
-  if (status != "pending")
-    return respond_error(*out, invalid_request("Only `status=pending` can be listed.", "status"));
+  if (status != "pending") {
+    auto decision = cluster::parse_tool_decision(status);
+    if (!decision)
+      return respond_error(*out, invalid_request("`status` must be pending, approved, refused or expired.",
+                                                 "status"));
+    cluster::tool_audit_query query{std::get<std::string>(ws), decision, default_list_limit};
+    if (auto l = q.get("limit")) {
+      auto n = parse_limit(*l);
+      if (!n) return respond_error(*out, invalid_request("`limit` must be an integer from 1 to 1000.", "limit"));
+      query.limit = *n;
+    }
+    return list_decided(app, std::move(query), std::move(out));
+  }
   auto data = nlohmann::json::array();
   if (app.confirmations)
     for (auto& p : app.confirmations->pending(std::get<std::string>(ws), cluster::now_ms()))
@@ -67,7 +152,9 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
                                                "approver"));
   if (!app.confirmations) return respond_error(*out, not_found_confirmation(id));
 
-  auto claimed = app.confirmations->claim(id, workspace, cluster::now_ms());
+  actors::paused_loop expired;
+  auto decided_ms = cluster::now_ms();
+  auto claimed = app.confirmations->claim(id, workspace, decided_ms, &expired);
   if (auto* err = std::get_if<actors::confirmation_store::claim_error>(&claimed)) {
     using ce = actors::confirmation_store::claim_error;
     switch (*err) {
@@ -76,6 +163,7 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
         return respond_error(*out, {409, "invalid_request_error", "confirmation_already_used",
                                     "Tool confirmation '" + id + "' was already decided.", std::nullopt});
       case ce::expired:
+        audit_expired(app, expired, approver->get<std::string>());
         return respond_error(*out, {410, "invalid_request_error", "confirmation_expired",
                                     "Tool confirmation '" + id + "' expired; send the request again.",
                                     std::nullopt});
@@ -92,6 +180,9 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
   actors::chat_job job;
   job.request_id = s.value("request_id", "");
   job.body = s.value("body", nlohmann::json::object());
+  // A loop paused mid-stream resumes here as a whole answer (ADR-0013).
+  job.body.erase("stream");
+  job.body.erase("stream_options");
   for (auto& t : s.value("targets", nlohmann::json::array()))
     job.targets.push_back({t.value("provider", ""), t.value("model", "")});
   job.workspace = workspace;
@@ -107,7 +198,7 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
   tl.confirmations = app.confirmations;
   tl.confirmation_ttl = app.confirmation_ttl;
   tl.approval = actors::tool_approval{paused.id, paused.tool_call_id, approve->get<bool>(),
-                                      approver->get<std::string>()};
+                                      approver->get<std::string>(), paused.created_ms, decided_ms};
   tl.resume_state = std::move(s);
   job.tools = std::move(tl);
 

@@ -80,6 +80,25 @@ const std::vector<ledger_migration>& ledger_migrations() {
        " recorded_at_ms BIGINT NOT NULL,"
        " PRIMARY KEY (workspace_id, request_id));"
        "CREATE INDEX usage_events_prompt ON usage_events (workspace_id, prompt_id, ts_ms)"},
+      {5, "tool_audit",
+       // Issue 8: one row per decision on a sensitive tool call (approved,
+       // refused, or an attempt on an expired one), its outcome updated
+       // when the tool answered. arguments is the JSON text the model sent
+       // (already valid against input_schema). Never deleted by the gateway.
+       "CREATE TABLE tool_audit ("
+       " confirmation_id TEXT PRIMARY KEY,"
+       " workspace_id TEXT NOT NULL,"
+       " request_id TEXT NOT NULL,"
+       " tool TEXT NOT NULL,"
+       " tool_call_id TEXT NOT NULL,"
+       " arguments TEXT NOT NULL,"
+       " approver TEXT NOT NULL,"
+       " decision TEXT NOT NULL CHECK (decision IN ('approved', 'refused', 'expired')),"
+       " requested_at_ms BIGINT NOT NULL,"
+       " decided_at_ms BIGINT NOT NULL,"
+       " outcome TEXT NOT NULL,"
+       " outcome_at_ms BIGINT NOT NULL);"
+       "CREATE INDEX tool_audit_workspace ON tool_audit (workspace_id, decided_at_ms)"},
   };
   return all;
 }

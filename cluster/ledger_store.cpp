@@ -15,4 +15,12 @@ store_result<bool> ledger_store::record_feedback(const feedback_record&) {
                           std::string(backend()) + " store has no feedback");
 }
 
+store_status ledger_store::record_tool_audit(const tool_audit_record&) {
+  return make_store_error(store_errc::query_failed, std::string(backend()) + " store has no tool audit");
+}
+
+store_result<std::vector<tool_audit_record>> ledger_store::tool_audits(const tool_audit_query&) {
+  return make_store_error(store_errc::query_failed, std::string(backend()) + " store has no tool audit");
+}
+
 }  // namespace sb::cluster

@@ -12,6 +12,7 @@
 
 #include "cluster/prompt_stats.hpp"
 #include "cluster/store_error.hpp"
+#include "cluster/tool_audit.hpp"
 #include "cluster/usage_row.hpp"
 
 namespace sb::cluster {
@@ -66,6 +67,11 @@ class ledger_store {
   /// Records (or replaces) a score for a request of the record's workspace.
   /// false = that workspace's ledger has no such request_id (POST /v1/feedback 404).
   virtual store_result<bool> record_feedback(const feedback_record& f);
+  /// Writes a sensitive tool decision; the same confirmation again only
+  /// updates its outcome (the decision and approver stay as first written).
+  virtual store_status record_tool_audit(const tool_audit_record& r);
+  /// The workspace's decided confirmations, newest first.
+  virtual store_result<std::vector<tool_audit_record>> tool_audits(const tool_audit_query& q);
   /// Reachable? (GET /readyz). Reconnects if the connection was lost.
   virtual store_status ping() = 0;
   /// "sqlite" or "postgresql", for logs.

@@ -7,6 +7,7 @@
 #include "cluster/billing_period.hpp"
 #include "cluster/ledger_schema.hpp"
 #include "cluster/prompt_stats_sql.hpp"
+#include "cluster/tool_audit_sql.hpp"
 
 namespace sb::cluster {
 namespace {
@@ -302,6 +303,32 @@ store_result<bool> postgres_ledger_store::record_feedback(const feedback_record&
   result r{PQexecParams(conn_, sql::record_feedback, 4, nullptr, params, nullptr, nullptr, 0)};
   if (!r.ok()) return error_of("feedback", PQresultErrorMessage(r.r));
   return std::strtol(PQcmdTuples(r.r), nullptr, 10) > 0;
+}
+
+store_status postgres_ledger_store::record_tool_audit(const tool_audit_record& a) {
+  if (auto e = ensure_connected()) return *e;
+  auto params = to_sql_params(a);
+  std::vector<const char*> p;
+  for (auto& v : params) p.push_back(v.c_str());
+  result r{PQexecParams(conn_, sql::record_tool_audit, static_cast<int>(p.size()), nullptr, p.data(), nullptr,
+                        nullptr, 0)};
+  if (!r.ok()) return error_of("tool audit", PQresultErrorMessage(r.r));
+  return std::nullopt;
+}
+
+store_result<std::vector<tool_audit_record>> postgres_ledger_store::tool_audits(const tool_audit_query& q) {
+  if (auto e = ensure_connected()) return *e;
+  const std::string decision = q.decision ? to_string(*q.decision) : "", limit = std::to_string(q.limit);
+  const char* params[] = {q.workspace_id.c_str(), decision.c_str(), limit.c_str()};
+  result r{PQexecParams(conn_, sql::tool_audits, 3, nullptr, params, nullptr, nullptr, 0)};
+  if (!r.ok()) return error_of("tool audit list", PQresultErrorMessage(r.r));
+  std::vector<tool_audit_record> out;
+  for (int i = 0; i < PQntuples(r.r); ++i) {
+    std::vector<std::string> row;
+    for (int c = 0; c < 12; ++c) row.push_back(r.text(i, c));
+    out.push_back(tool_audit_from_row(row));
+  }
+  return out;
 }
 
 store_status postgres_ledger_store::ping() {

@@ -31,6 +31,8 @@ class postgres_ledger_store final : public ledger_store {
   store_result<std::vector<prompt_request_outcome>> prompt_requests(
       const std::string& workspace, const std::string& prompt_id, const std::string& period) override;
   store_result<bool> record_feedback(const feedback_record& f) override;
+  store_status record_tool_audit(const tool_audit_record& r) override;
+  store_result<std::vector<tool_audit_record>> tool_audits(const tool_audit_query& q) override;
   store_status ping() override;
   [[nodiscard]] const char* backend() const override { return "postgresql"; }
 

@@ -5,6 +5,7 @@
 #include "cluster/billing_period.hpp"
 #include "cluster/ledger_schema.hpp"
 #include "cluster/prompt_stats_sql.hpp"
+#include "cluster/tool_audit_sql.hpp"
 
 namespace sb::cluster {
 namespace {
@@ -267,6 +268,35 @@ store_result<bool> sqlite_ledger_store::record_feedback(const feedback_record& f
   sqlite3_bind_int64(st.s, param(st.s, "$4"), f.recorded_at_ms);
   if (sqlite3_step(st.s) != SQLITE_DONE) return last_error("feedback");
   return sqlite3_changes(db_) > 0;
+}
+
+store_status sqlite_ledger_store::record_tool_audit(const tool_audit_record& r) {
+  statement st;
+  if (sqlite3_prepare_v2(db_, sql::record_tool_audit, -1, &st.s, nullptr) != SQLITE_OK)
+    return last_error("tool audit");
+  auto params = to_sql_params(r);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    bind_text(st.s, param(st.s, ("$" + std::to_string(i + 1)).c_str()), params[i]);
+  if (sqlite3_step(st.s) != SQLITE_DONE) return last_error("tool audit");
+  return std::nullopt;
+}
+
+store_result<std::vector<tool_audit_record>> sqlite_ledger_store::tool_audits(const tool_audit_query& q) {
+  statement st;
+  if (sqlite3_prepare_v2(db_, sql::tool_audits, -1, &st.s, nullptr) != SQLITE_OK)
+    return last_error("tool audit list");
+  bind_text(st.s, param(st.s, "$1"), q.workspace_id);
+  bind_text(st.s, param(st.s, "$2"), q.decision ? to_string(*q.decision) : "");
+  sqlite3_bind_int64(st.s, param(st.s, "$3"), q.limit);
+  std::vector<tool_audit_record> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    std::vector<std::string> row;
+    for (int c = 0; c < 12; ++c) row.push_back(column_text(st.s, c));
+    out.push_back(tool_audit_from_row(row));
+  }
+  if (rc != SQLITE_DONE) return last_error("tool audit list");
+  return out;
 }
 
 store_status sqlite_ledger_store::ping() { return exec("SELECT 1"); }

@@ -73,6 +73,11 @@ struct streams_config {
   std::chrono::milliseconds persist_every{200};
 };
 
+/// SPEC 9 (not named there): how long a paused tool loop waits for a person.
+struct tool_confirmations_config {
+  std::chrono::milliseconds expiry{15 * 60 * 1000};
+};
+
 struct gateway_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
@@ -87,6 +92,7 @@ struct gateway_config {
   limits_config limits;
   quota_config quota;
   streams_config streams;
+  tool_confirmations_config tool_confirmations;
   std::string prompts_dir = "prompts";
   nlohmann::json tools = nlohmann::json::array();  // validated by the tool registry
 

@@ -234,6 +234,15 @@ maybe_error read_streams(const json& value, streams_config& s) {
   return r.duration("persist_every_ms", 1, max_ms, s.persist_every);
 }
 
+maybe_error read_tool_confirmations(const json& value, tool_confirmations_config& t) {
+  if (auto e = expect_object(value, "tool_confirmations")) return e;
+  object_reader r(value, "tool_confirmations");
+  if (auto e = r.only_keys({"expiry_ms"})) return e;
+  // 0 would expire a confirmation before anyone could see it; a day at most,
+  // because a paused loop holds its whole conversation in the store.
+  return r.duration("expiry_ms", 1, max_ms, t.expiry);
+}
+
 }  // namespace
 
 std::optional<std::string> target_name_problem(const std::string& name) {
@@ -255,7 +264,8 @@ maybe_error apply_config_file(const json& doc, gateway_config& cfg) {
     return config_error{"(top level)", "expected a JSON object, got " + describe_json(doc)};
   object_reader r(doc, "");
   if (auto e = r.only_keys({"chain", "aliases", "workspaces", "prices", "retry", "timeouts",
-                            "limits", "quota", "streams", "prompts_dir", "tools"}))
+                            "limits", "quota", "streams", "tool_confirmations", "prompts_dir",
+                            "tools"}))
     return e;
   if (r.has("chain"))
     if (auto e = read_chain(doc.at("chain"), cfg)) return e;
@@ -275,6 +285,8 @@ maybe_error apply_config_file(const json& doc, gateway_config& cfg) {
     if (auto e = read_quota(doc.at("quota"), cfg.quota)) return e;
   if (r.has("streams"))
     if (auto e = read_streams(doc.at("streams"), cfg.streams)) return e;
+  if (r.has("tool_confirmations"))
+    if (auto e = read_tool_confirmations(doc.at("tool_confirmations"), cfg.tool_confirmations)) return e;
   if (auto e = r.string("prompts_dir", cfg.prompts_dir)) return e;
   if (cfg.prompts_dir.empty())
     return config_error{"prompts_dir", "expected a directory path, got the empty string"};

@@ -104,6 +104,12 @@ struct relay_chunk {
   chunk_facts facts;
 };
 
+/// A chunk the gateway built or changed, with its facts: dumped when relayed.
+inline relay_chunk built_chunk(nlohmann::json chunk) {
+  auto facts = facts_of_chunk(chunk);
+  return relay_chunk{std::move(chunk), {}, std::move(facts)};
+}
+
 /// Per-request, stateful: turns upstream SSE events into OpenAI
 /// chat.completion.chunk objects, in order.
 class stream_decoder {
@@ -119,10 +125,7 @@ class stream_decoder {
   virtual std::optional<failure> decode(const sse_event& ev, std::vector<relay_chunk>& out) {
     std::vector<nlohmann::json> chunks;
     auto f = on_event(ev, chunks);
-    for (auto& c : chunks) {
-      auto facts = facts_of_chunk(c);
-      out.push_back(relay_chunk{std::move(c), {}, std::move(facts)});
-    }
+    for (auto& c : chunks) out.push_back(built_chunk(std::move(c)));
     return f;
   }
   /// True once the format's end marker was seen ([DONE], message_stop, final candidate).

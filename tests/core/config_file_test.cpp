@@ -93,6 +93,7 @@ TEST_CASE("file values replace the defaults") {
       "timeouts": {"connect_ms": 100, "first_byte_ms": 200, "total_ms": 300},
       "quota": {"default_reservation_tokens": 100},
       "streams": {"resume_grace_ms": 5000, "persist_every_ms": 50},
+      "tool_confirmations": {"expiry_ms": 60000},
       "prompts_dir": "/etc/switchboard/prompts"})", {});
   REQUIRE(result.config);
   const auto& cfg = *result.config;
@@ -107,6 +108,7 @@ TEST_CASE("file values replace the defaults") {
   CHECK(cfg.quota.default_reservation_tokens == 100);
   CHECK(cfg.streams.resume_grace.count() == 5000);
   CHECK(cfg.streams.persist_every.count() == 50);
+  CHECK(cfg.tool_confirmations.expiry.count() == 60000);
   CHECK(cfg.prompts_dir == "/etc/switchboard/prompts");
 }
 
@@ -189,6 +191,9 @@ TEST_CASE("each kind of bad value names its key path and the problem") {
       {R"({"quota": {"default_reservation_tokens": -4096}})", "quota.default_reservation_tokens", "non-negative"},
       {R"({"streams": {"resume_grace_ms": -1}})", "streams.resume_grace_ms", "got the number -1"},
       {R"({"streams": {"persist_every_ms": 0}})", "streams.persist_every_ms", "from 1 to"},
+      {R"({"tool_confirmations": {"expiry_ms": 0}})", "tool_confirmations.expiry_ms", "from 1 to"},
+      {R"({"tool_confirmations": {"expiry_ms": "15m"}})", "tool_confirmations.expiry_ms", "got"},
+      {R"({"tool_confirmations": {"ttl": 5}})", "tool_confirmations.ttl", "unknown key"},
       {R"({"prompts_dir": 5})", "prompts_dir", "expected a string"},
       {R"({"prompts_dir": ""})", "prompts_dir", "empty"},
       {R"({"tools": {}})", "tools", "expected an array"},

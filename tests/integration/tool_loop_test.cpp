@@ -4,93 +4,7 @@
 
 #include <thread>
 
-#include "tests/integration/fake_tool_server.hpp"
-#include "tests/integration/gateway_fixture.hpp"
-
-using namespace sb::testing;
-using nlohmann::json;
-using sb::fakes::fake_provider;
-using sb::fakes::scripted_reply;
-
-namespace {
-
-using headers = std::vector<std::pair<std::string, std::string>>;
-const headers acme{{"Authorization", "Bearer acme-token"}};
-const headers globex{{"Authorization", "Bearer globex-token"}};
-
-json tools_config(const fake_tool_server& tools) {
-  json order_input = {{"type", "object"},
-                      {"properties", {{"order_id", {{"type", "string"}, {"pattern", "^o-[0-9]+$"}}}}},
-                      {"required", {"order_id"}},
-                      {"additionalProperties", false}};
-  return json::array(
-      {{{"name", "lookup_order"},
-        {"description", "Look up an order"},
-        {"input_schema", order_input},
-        {"output_schema", {{"type", "object"}, {"required", {"status"}}}},
-        {"endpoint", tools.url("/lookup")},
-        {"timeout_ms", 2000}},
-       {{"name", "refund_order"},
-        {"description", "Refund an order"},
-        {"input_schema", order_input},
-        {"output_schema", {{"type", "object"}, {"required", {"refunded"}}}},
-        {"endpoint", tools.url("/refund")},
-        {"sensitive", true},
-        {"timeout_ms", 2000}}});
-}
-
-struct loop_setup {
-  fake_provider fake;
-  fake_tool_server tools;
-  running_gateway gw;
-  explicit loop_setup(sb::gateway_options opts = {})
-      : gw(fast_config({{"tools", tools_config(tools)},
-                        {"workspaces",
-                         {{{"id", "acme"}, {"api_key_sha256", {sha256_of("acme-token")}}},
-                          {{"id", "globex"}, {"api_key_sha256", {sha256_of("globex-token")}}}}}}),
-           fake_env(fake.base_url(), {"openai"}), std::move(opts)) {
-    tools.set_reply("/lookup", {200, R"({"status":"shipped"})"});
-    tools.set_reply("/refund", {200, R"({"refunded":true})"});
-  }
-  http_response ask(const std::vector<std::string>& gateway_tools, const headers& h = acme) {
-    auto body = user_message("openai/gpt-4o-mini", "Where is my order o-42?");
-    body["gateway_tools"] = gateway_tools;
-    return gw.chat(body, h);
-  }
-  http_response decide(const std::string& id, bool approve, const headers& h = acme) {
-    return http_request(gw.port(), "POST", "/v1/tool-confirmations/" + id,
-                        json{{"approve", approve}, {"approver", "alice"}}.dump(), h);
-  }
-};
-
-scripted_reply calls(const std::string& name, const std::string& arguments) {
-  scripted_reply r;
-  r.tool_call = sb::fakes::tool_call{name, arguments};
-  return r;
-}
-
-scripted_reply says(const std::string& text) {
-  scripted_reply r;
-  r.text = text;
-  return r;
-}
-
-/// The `role: tool` messages of the provider's n-th request.
-std::vector<json> tool_messages(const fake_provider& fake, std::size_t n) {
-  std::vector<json> out;
-  auto rec = fake.received();
-  REQUIRE(rec.size() > n);
-  auto body = json::parse(rec[n].body);
-  for (auto& m : body["messages"])
-    if (m["role"] == "tool") out.push_back(m);
-  return out;
-}
-
-std::string content_of(const http_response& r) {
-  return json::parse(r.body)["choices"][0]["message"].value("content", "");
-}
-
-}  // namespace
+#include "tests/integration/tool_loop_fixture.hpp"
 
 TEST_CASE("tool loop: a valid call reaches the endpoint once and the final answer comes back") {
   loop_setup s;
@@ -195,12 +109,10 @@ TEST_CASE("tool loop: unknown gateway tools are a 400 naming the tool") {
   CHECK(r.status == 400);
   CHECK(r.body.find("launch_missiles") != std::string::npos);
   CHECK(s.fake.request_count() == 0);
-  auto body = user_message("openai/gpt-4o-mini");
-  body["gateway_tools"] = {"lookup_order"};
-  body["stream"] = true;
+  auto body = s.request({"launch_missiles"}, true);
   auto streamed = s.gw.chat(body, acme);
   CHECK(streamed.status == 400);
-  CHECK(json::parse(streamed.body)["error"]["code"] == "unsupported_parameter");
+  CHECK(json::parse(streamed.body)["error"]["code"] == "unknown_gateway_tool");
 }
 
 TEST_CASE("tool loop: a call to a client-defined tool is returned to the client as is") {
@@ -282,10 +194,8 @@ TEST_CASE("tool loop: a refused sensitive call is never run and the model is tol
   CHECK(json::parse(results[0]["content"].get<std::string>())["error"]["code"] == "refused");
 }
 
-TEST_CASE("tool loop: an expired confirmation cannot be approved") {
-  sb::gateway_options opts;
-  opts.tool_confirmation_ttl = std::chrono::milliseconds(200);
-  loop_setup s(opts);
+TEST_CASE("tool loop: a confirmation expires after the configured tool_confirmations.expiry_ms") {
+  loop_setup s(json{{"tool_confirmations", {{"expiry_ms", 200}}}});
   s.fake.script(calls("refund_order", R"({"order_id":"o-42"})"));
   auto r = s.ask({"refund_order"});
   REQUIRE(r.status == 200);
