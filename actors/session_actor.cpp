@@ -202,7 +202,10 @@ void walk(self_ptr self) {
   }
   auto handle = st.ctx->directory->find(t.provider);
   if (!handle) return await_provider_actor(self);
-  self->request(*handle, std::chrono::seconds(5), acquire_atom::value, t.model)
+  // No timeout: the provider actor answers from memory, and one that dies
+  // bounces the request as an error (handled below). A timeout would cost a
+  // clock-thread wake-up per request.
+  self->request(*handle, caf::infinite, acquire_atom::value, t.model)
       .then(
           [=](key_grant& g) {
             auto& st = self->state;

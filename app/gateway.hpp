@@ -3,11 +3,13 @@
 // providers. main() builds one from a config and runs it until SIGTERM;
 // integration tests build one in-process on a free port.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "app/registries.hpp"
 #include "core/config.hpp"
@@ -15,7 +17,12 @@
 namespace sb {
 
 struct gateway_options {
-  std::size_t io_threads = 2;
+  /// Threads that run the sockets and (by default) the actors: one per core.
+  std::size_t io_threads = std::max(1u, std::thread::hardware_concurrency());
+  /// true: actors run on the I/O threads (app/io_scheduler.hpp); false: on
+  /// `actor_threads` CAF scheduler threads of their own (CAF's default
+  /// work-stealing scheduler; kept to compare in benchmarks and tests).
+  bool actors_on_io_threads = true;
   std::size_t actor_threads = 2;
   std::string upstream_ca_file;  // extra CA bundle for upstream TLS (tests)
   /// Already loaded (main loads them first, to exit 2 on a bad file);

@@ -39,6 +39,7 @@ using clock = std::chrono::steady_clock;
 // Providers send a dozen rate-limit and tracing headers; Beast's default
 // 8 KiB would turn a healthy response into a protocol error.
 constexpr std::uint32_t max_response_head = 64 * 1024;
+constexpr std::size_t initial_read_room = 8 * 1024;  // a typical whole answer
 
 bool is_http_parse_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_version).category();
@@ -267,6 +268,8 @@ class upstream_exchange final : public upstream_call,
   void do_write() {
     reset_parser();
     buffer_.clear();
+    // Room for a whole typical answer: one read instead of 512-byte pieces.
+    buffer_.reserve(initial_read_room);
     http::async_write(*conn_, request_, on_strand(&upstream_exchange::on_write));
   }
 
