@@ -1,5 +1,7 @@
 #include "app/io_scheduler.hpp"
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -7,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/detail/set_thread_name.hpp>
-#include <caf/detail/thread_safe_actor_clock.hpp>
+#include <caf/detail/simple_actor_clock.hpp>
 #include <caf/execution_unit.hpp>
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
@@ -16,6 +18,93 @@ namespace sb {
 namespace {
 
 namespace asio = boost::asio;
+
+/// Timers (delayed messages, request timeouts) on a thread of their own.
+/// CAF's thread-safe clock queues every operation for its thread, so each
+/// actor's exit (which cancels its timeouts, usually none) woke that thread:
+/// once per request, with lock contention against the I/O threads. Here every
+/// operation runs under a lock on the caller's thread, and the timer thread
+/// is woken only when a new entry becomes the earliest.
+class io_clock final : public caf::detail::simple_actor_clock {
+ public:
+  using super = caf::detail::simple_actor_clock;
+
+  void set_ordinary_timeout(time_point t, caf::abstract_actor* self, caf::atom_value type,
+                            std::uint64_t id) override {
+    add(t, [&] { super::set_ordinary_timeout(t, self, type, id); });
+  }
+  void set_multi_timeout(time_point t, caf::abstract_actor* self, caf::atom_value type,
+                         std::uint64_t id) override {
+    add(t, [&] { super::set_multi_timeout(t, self, type, id); });
+  }
+  void set_request_timeout(time_point t, caf::abstract_actor* self, caf::message_id id) override {
+    add(t, [&] { super::set_request_timeout(t, self, id); });
+  }
+  void schedule_message(time_point t, caf::strong_actor_ptr receiver,
+                        caf::mailbox_element_ptr content) override {
+    add(t, [&] { super::schedule_message(t, std::move(receiver), std::move(content)); });
+  }
+  void schedule_message(time_point t, caf::group target, caf::strong_actor_ptr sender,
+                        caf::message content) override {
+    add(t, [&] { super::schedule_message(t, std::move(target), std::move(sender), std::move(content)); });
+  }
+  // A cancelled entry never needs the timer thread: at worst it wakes for an
+  // entry that is gone and sleeps again.
+  void cancel_ordinary_timeout(caf::abstract_actor* self, caf::atom_value type) override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    super::cancel_ordinary_timeout(self, type);
+  }
+  void cancel_request_timeout(caf::abstract_actor* self, caf::message_id id) override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    super::cancel_request_timeout(self, id);
+  }
+  void cancel_timeouts(caf::abstract_actor* self) override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    if (actor_lookup().count(self->id()) == 0) return;  // the common case: none
+    super::cancel_timeouts(self);
+  }
+  void cancel_all() override {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    super::cancel_all();
+  }
+
+  /// The timer thread's loop, until stop().
+  void run() {
+    std::unique_lock<std::recursive_mutex> lock(mutex_);
+    while (!done_) {
+      if (schedule().empty())
+        wake_.wait(lock);
+      else
+        wake_.wait_until(lock, schedule().begin()->first);
+      // Recursive: shipping a message may drop the last reference to an
+      // actor, whose cleanup cancels its timeouts here.
+      trigger_expired_timeouts();
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  template <class F>
+  void add(time_point t, F&& insert) {
+    bool earliest;
+    {
+      std::lock_guard<std::recursive_mutex> lock(mutex_);
+      earliest = schedule().empty() || t < schedule().begin()->first;
+      insert();
+    }
+    if (earliest) wake_.notify_one();
+  }
+
+  std::recursive_mutex mutex_;
+  std::condition_variable_any wake_;
+  bool done_ = false;
+};
 
 class io_coordinator;
 
@@ -56,7 +145,7 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
       schedule(job);
   }
 
-  caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
+  caf::actor_clock& clock() noexcept override { return clock_; }
 
  protected:
   void start() override {
@@ -64,7 +153,7 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
     timer_ = std::thread([this] {
       caf::detail::set_thread_name("caf.clock");
       system().thread_started();
-      clock_.run_dispatch_loop();
+      clock_.run();
       system().thread_terminates();
     });
     abstract_coordinator::start();
@@ -72,8 +161,11 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
 
   void stop() override {
     stop_actors();
-    clock_.cancel_dispatch_loop();
+    clock_.stop();
     if (timer_.joinable()) timer_.join();
+    // Pending entries hold references to their actors: a detached one's
+    // thread waits for its actor to be destroyed, and the system for it.
+    clock_.cancel_all();
   }
 
  private:
@@ -112,7 +204,7 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
 
   asio::io_context& ioc_;
   io_unit unit_;
-  caf::detail::thread_safe_actor_clock clock_;
+  io_clock clock_;
   std::thread timer_;
 };
 
