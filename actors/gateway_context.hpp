@@ -9,6 +9,7 @@
 #include <string>
 
 #include "actors/conversation_messages.hpp"
+#include "actors/ledger_inbox.hpp"
 #include "actors/metering_messages.hpp"
 #include "actors/provider_directory.hpp"
 #include "cluster/price_table.hpp"
@@ -36,6 +37,9 @@ struct gateway_context {
   net::upstream_client* upstream = nullptr;
   gateway_metrics* metrics = nullptr;
   ledger_actor ledger;         // one row per upstream call
+  /// When set, sessions put their rows here rather than send them (no
+  /// wake-up of the ledger's thread per call); `ledger` takes them.
+  std::shared_ptr<ledger_inbox> ledger_rows;
   quota_actor quota;           // reserve before, settle after
   conversation_actor conversations;  // SPEC 7: X-Conversation-Id logs here (null: not logged)
   journal_writer_actor journal;      // SPEC 7: every SSE event of a logged stream, for reattach

@@ -7,6 +7,7 @@ using cluster::ledger_batcher;
 
 struct ledger_state {
   std::shared_ptr<ledger_batcher> batcher;
+  std::shared_ptr<ledger_inbox> inbox;  // may be null: rows come as messages only
   bool tick_pending = false;
   static inline const char* name = "ledger";
 };
@@ -17,20 +18,31 @@ ledger_stats stats_of(const ledger_batcher& b) {
           b.last_error()};
 }
 
+/// Moves the inbox's rows into the batcher, behind those already there.
+void absorb(ledger_batcher& b, ledger_inbox* inbox) {
+  if (!inbox) return;
+  auto rows = inbox->take();
+  if (!rows.empty()) b.add(std::move(rows));
+}
+
 ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_state> self,
                                         std::shared_ptr<ledger_batcher> batcher,
+                                        std::shared_ptr<ledger_inbox> inbox,
                                         std::chrono::milliseconds drain_timeout) {
   self->state.batcher = batcher;
+  self->state.inbox = inbox;
   // The exit request (SIGTERM's path) is an ordinary message, behind the
   // rows sent before it: drain, then stop, so whoever waits for our end
   // (monitor, wait_for) sees the rows written.
-  self->set_exit_handler([self, batcher, drain_timeout](caf::exit_msg& msg) {
+  self->set_exit_handler([self, batcher, inbox, drain_timeout](caf::exit_msg& msg) {
+    absorb(*batcher, inbox.get());
     batcher->drain(ledger_batcher::clock::now() + drain_timeout);
     self->quit(msg.reason);
   });
   // Backstop for any other end (an error, the system going down). Owns the
   // batcher, so it does not depend on the state's lifetime.
-  self->attach_functor([batcher, drain_timeout](const caf::error&) {
+  self->attach_functor([batcher, inbox, drain_timeout](const caf::error&) {
+    absorb(*batcher, inbox.get());
     if (batcher->buffered() > 0) batcher->drain(ledger_batcher::clock::now() + drain_timeout);
   });
 
@@ -40,9 +52,11 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
     st.tick_pending = true;
     self->delayed_send(self, st.batcher->next_delay(ledger_batcher::clock::now()), tick_atom::value);
   };
+  // Also a nudge (an empty vector): rows wait in the inbox.
   auto take = [self, arm](std::vector<cluster::usage_row> rows) {
     auto& b = *self->state.batcher;
-    b.add(std::move(rows));
+    absorb(b, self->state.inbox.get());
+    if (!rows.empty()) b.add(std::move(rows));
     auto now = ledger_batcher::clock::now();
     if (b.batch_full() && b.due(now)) b.flush(now);
     arm();
@@ -57,6 +71,7 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
       [self, arm](tick_atom) {
         self->state.tick_pending = false;
         auto& b = *self->state.batcher;
+        absorb(b, self->state.inbox.get());
         auto now = ledger_batcher::clock::now();
         if (b.due(now)) b.flush(now);
         arm();
@@ -64,13 +79,18 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
       [self, arm](flush_atom) {
         // An explicit flush ignores the backoff: the caller wants it now.
         auto& b = *self->state.batcher;
+        absorb(b, self->state.inbox.get());
         b.flush(ledger_batcher::clock::now());
         arm();
         return stats_of(b);
       },
-      [self](stats_atom) { return stats_of(*self->state.batcher); },
+      [self](stats_atom) {
+        absorb(*self->state.batcher, self->state.inbox.get());  // waiting rows count as buffered
+        return stats_of(*self->state.batcher);
+      },
       [self, arm](aggregate_atom, const std::string& workspace, const std::string& period) {
         auto& b = *self->state.batcher;
+        absorb(b, self->state.inbox.get());
         b.flush(ledger_batcher::clock::now());  // read our own writes
         arm();
         usage_summary_reply reply;
@@ -81,6 +101,7 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
       },
       [self, arm](events_atom, const std::string& workspace, const std::string& period) {
         auto& b = *self->state.batcher;
+        absorb(b, self->state.inbox.get());
         b.flush(ledger_batcher::clock::now());
         arm();
         usage_events_reply reply;
@@ -92,6 +113,7 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
       [self, arm](prompt_stats_atom, const std::string& workspace, const std::string& prompt,
                   const std::string& period) {
         auto& b = *self->state.batcher;
+        absorb(b, self->state.inbox.get());
         b.flush(ledger_batcher::clock::now());  // stats must match the rows just written
         arm();
         prompt_stats_reply reply;
@@ -104,6 +126,7 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
         auto& b = *self->state.batcher;
         // The request's rows may still wait in the batch: write them first,
         // or feedback on a request answered a moment ago would be a 404.
+        absorb(b, self->state.inbox.get());
         b.flush(ledger_batcher::clock::now());
         arm();
         feedback_reply reply;
@@ -136,7 +159,7 @@ ledger_actor spawn_ledger_actor(caf::actor_system& sys, std::shared_ptr<cluster:
                                 std::shared_ptr<cluster::ledger_counters> counters) {
   auto batcher = std::make_shared<ledger_batcher>(std::move(store), options.batching,
                                                   std::move(counters));
-  return sys.spawn<caf::detached>(ledger_impl, batcher, options.drain_timeout);
+  return sys.spawn<caf::detached>(ledger_impl, batcher, std::move(options.inbox), options.drain_timeout);
 }
 
 }  // namespace sb::actors

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <memory>
 
+#include "actors/ledger_inbox.hpp"
 #include "actors/metering_messages.hpp"
 #include "cluster/ledger_batcher.hpp"
 
@@ -20,6 +21,9 @@ namespace sb::actors {
 struct ledger_actor_options {
   cluster::ledger_batcher_options batching;           // flush_interval 100 ms, batch 500, …
   std::chrono::milliseconds drain_timeout{5000};      // on exit, with the DB down
+  /// Rows may also arrive here instead of as messages (ledger_inbox.hpp);
+  /// the actor takes them before every flush and on exit.
+  std::shared_ptr<ledger_inbox> inbox;
 };
 
 /// `store` is used by this actor's thread only. `counters` (may be null) are

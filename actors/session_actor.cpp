@@ -161,7 +161,11 @@ void write_row(session_state& st, cluster::usage_status status, const providers:
     st.ctx->metrics->tokens(st.job.workspace, t.provider, t.model, row.prompt_tokens, row.completion_tokens);
     st.ctx->metrics->cost(st.job.workspace, t.provider, cost.usd);
   }
-  if (st.ctx->ledger) caf::anon_send(st.ctx->ledger, append_atom::value, std::move(row));
+  if (!st.ctx->ledger) return;
+  if (!st.ctx->ledger_rows) return caf::anon_send(st.ctx->ledger, append_atom::value, std::move(row));
+  // Only the row that finds the inbox empty wakes the ledger's thread.
+  if (st.ctx->ledger_rows->add(std::move(row)))
+    caf::anon_send(st.ctx->ledger, append_atom::value, std::vector<cluster::usage_row>{});
 }
 
 providers::token_usage usage_so_far(const attempt& a) {

@@ -160,7 +160,10 @@ std::string gateway::start() {
   if (!quota_store) return "quota (REDIS_URL): " + quota_store.error().to_string();
   auto ledger_counters = std::make_shared<cluster::ledger_counters>();
   auto quota_counters = std::make_shared<actors::quota_counters>();
-  d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value(), {}, ledger_counters);
+  actors::ledger_actor_options lo;
+  lo.inbox = std::make_shared<actors::ledger_inbox>();
+  auto ledger_rows = lo.inbox;
+  d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value(), lo, ledger_counters);
   d.quota = actors::spawn_quota_actor(*d.system, quota_store.value(), {}, quota_counters);
   d.metrics.on_collect([ledger_counters, quota_counters] {
     gateway_metrics::store_counters c;
@@ -195,6 +198,7 @@ std::string gateway::start() {
   d.app.confirmation_ttl = d.cfg->tool_confirmations.expiry;  // config tool_confirmations.expiry_ms
   auto ctx = actors::make_gateway_context(d.cfg, &d.directory, d.upstream.get(), &d.metrics);
   ctx->ledger = d.ledger;
+  ctx->ledger_rows = ledger_rows;
   ctx->quota = d.quota;
   ctx->conversations = d.conversations;
   ctx->journal = d.journal;

@@ -253,3 +253,49 @@ TEST_CASE_METHOD(actor_fixture, "ledger actor's reads see its own writes", "[led
           [&](caf::error& e) { FAIL(sys->render(e)); });
   self->send_exit(ledger, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE_METHOD(actor_fixture, "ledger actor takes rows from its inbox with one nudge for many rows", "[ledger_actor]") {
+  temp_db db;
+  auto counters = std::make_shared<ledger_counters>();
+  ledger_actor_options opts;
+  opts.batching.flush_interval = 50ms;
+  opts.inbox = std::make_shared<ledger_inbox>();
+  auto inbox = opts.inbox;
+  auto ledger = spawn_ledger_actor(*sys, db.open(), opts, counters);
+  caf::scoped_actor self{*sys};
+  int nudges = 0;
+  for (int i = 0; i < 50; ++i) {
+    if (inbox->add(row(i))) {
+      ++nudges;
+      self->send(ledger, append_atom::value, std::vector<usage_row>{});
+    }
+  }
+  CHECK(nudges >= 1);
+  CHECK(nudges < 50);  // the rows behind the first wait for the actor's tick
+  CHECK(eventually([&] { return counters->written == 50; }));
+  // The next row after a drain finds the inbox empty: it nudges again.
+  CHECK(inbox->add(row(100)));
+  self->send(ledger, append_atom::value, std::vector<usage_row>{});
+  CHECK(eventually([&] { return counters->written == 51; }));
+  self->send_exit(ledger, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE_METHOD(actor_fixture, "ledger actor writes the rows of its inbox when told to exit", "[ledger_actor]") {
+  temp_db db;
+  auto counters = std::make_shared<ledger_counters>();
+  ledger_actor_options opts;
+  opts.batching.flush_interval = 1h;  // only the exit can write them
+  opts.inbox = std::make_shared<ledger_inbox>();
+  auto inbox = opts.inbox;
+  auto ledger = spawn_ledger_actor(*sys, db.open(), opts, counters);
+  {
+    caf::scoped_actor self{*sys};
+    for (int i = 0; i < 200; ++i) inbox->add(row(i));  // no nudge at all
+    self->send_exit(ledger, caf::exit_reason::user_shutdown);
+    self->wait_for(ledger);
+  }
+  CHECK(counters->written == 200);
+  auto rows = db.open()->events("acme", current_period());
+  REQUIRE(rows);
+  CHECK(rows->size() == 200);
+}
