@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -7,9 +8,9 @@
 
 using namespace sb;
 
-TEST_CASE("request ids are req_ plus 24 lowercase hex characters") {
+TEST_CASE("request ids are req_ plus 28 lowercase hex characters") {
   auto id = new_request_id();
-  REQUIRE(id.size() == 28);
+  REQUIRE(id.size() == 32);
   CHECK(id.rfind("req_", 0) == 0);
   for (char c : id.substr(4)) CHECK(std::string("0123456789abcdef").find(c) != std::string::npos);
 }
@@ -24,4 +25,18 @@ TEST_CASE("request ids do not repeat - across threads either") {
   t.join();
   for (const auto& id : other) seen.insert(id);
   CHECK(seen.size() == 101000);
+}
+
+TEST_CASE("request ids sort by creation time") {
+  auto first = new_request_id();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto second = new_request_id();
+  CHECK(first < second);
+  // The time prefix is the Unix time in milliseconds.
+  auto ms = std::stoull(second.substr(4, 12), nullptr, 16);
+  auto now = static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  CHECK(ms <= now);
+  CHECK(now - ms < 5000);
 }

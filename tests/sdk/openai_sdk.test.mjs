@@ -57,7 +57,7 @@ test('non-streaming completion arrives unchanged with gateway headers', async ()
   assert.equal(response.headers.get('x-gateway-provider'), 'openai');
   assert.equal(response.headers.get('x-gateway-model'), 'gpt-4o-mini');
   assert.equal(response.headers.get('x-gateway-attempts'), '1');
-  assert.match(response.headers.get('x-request-id'), /^req_[0-9a-f]{24}$/);
+  assert.match(response.headers.get('x-request-id'), /^req_[0-9a-f]{28}$/);
 });
 
 test('streaming completion arrives chunk by chunk and reassembles', async () => {
