@@ -1,17 +1,24 @@
 #include "net/sse.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace sb::net {
 
 namespace {
 
-/// The first CR or LF: one pass, where find_first_of("\r\n") calls memchr
-/// once per byte (10% of a stream's instructions under callgrind).
+/// The first CR or LF at or after `from`. Two memchr passes (SIMD in glibc),
+/// the CR one bounded by the LF found: a byte loop here was a tenth of a
+/// stream's instructions, and find_first_of("\r\n") was worse.
 std::size_t find_line_end(std::string_view s, std::size_t from = 0) {
-  for (auto i = from; i < s.size(); ++i)
-    if (s[i] == '\n' || s[i] == '\r') return i;
-  return std::string_view::npos;
+  if (from >= s.size()) return std::string_view::npos;
+  const char* start = s.data() + from;
+  auto rest = s.size() - from;
+  auto* lf = static_cast<const char*>(std::memchr(start, '\n', rest));
+  auto before_lf = lf ? static_cast<std::size_t>(lf - start) : rest;
+  if (auto* cr = static_cast<const char*>(std::memchr(start, '\r', before_lf)))
+    return static_cast<std::size_t>(cr - s.data());
+  return lf ? static_cast<std::size_t>(lf - s.data()) : std::string_view::npos;
 }
 
 constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";

@@ -1,5 +1,6 @@
 #include "providers/openai_scan.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -233,7 +234,7 @@ class scanner {
     ++p_;
     while (true) {
       const char* run = p_;
-      while (p_ != end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) ++p_;
+      while (p_ != end_ && !special(*p_)) ++p_;
       if (out) out->append(run, static_cast<std::size_t>(p_ - run));
       if (length) *length += p_ - run;
       if (p_ == end_ || static_cast<unsigned char>(*p_) < 0x20) return fail();
@@ -275,6 +276,17 @@ class scanner {
       if (out) out->push_back(plain);
       if (length) ++*length;
     }
+  }
+
+  /// A byte that ends a string's plain run: '"', '\\' or a control character.
+  static bool special(char c) {
+    static constexpr auto table = [] {
+      std::array<bool, 256> t{};
+      for (int i = 0; i < 0x20; ++i) t[static_cast<std::size_t>(i)] = true;
+      t['"'] = t['\\'] = true;
+      return t;
+    }();
+    return table[static_cast<unsigned char>(c)];
   }
 
   const char* p_;
