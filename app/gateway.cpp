@@ -5,8 +5,6 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <caf/all.hpp>
 
 #include "actors/conversation_actor.hpp"
@@ -27,18 +25,17 @@
 #include "core/log.hpp"
 #include "metrics/gateway_metrics.hpp"
 #include "net/http_server.hpp"
+#include "net/io_threads.hpp"
 #include "net/upstream_client.hpp"
 
 namespace sb {
 
-namespace asio = boost::asio;
 
 struct gateway::impl {
   // Declared first so that it is destroyed last: late callbacks from actors
-  // may still post to it while the actor system shuts down.
-  asio::io_context ioc;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::vector<std::thread> threads;
+  // may still post to it while the actor system shuts down. A context per
+  // thread (net/io_threads.hpp), which also runs the actors (ADR-0001).
+  net::io_threads io;
 
   std::shared_ptr<const gateway_config> cfg;
   gateway_options opts;
@@ -69,9 +66,10 @@ struct gateway::impl {
   bool stopping = false;
   bool stopped = false;
 
-  impl(gateway_config c, gateway_options o) : cfg(std::make_shared<gateway_config>(std::move(c))), opts(std::move(o)) {
+  impl(gateway_config c, gateway_options o)
+      : io(o.io_threads), cfg(std::make_shared<gateway_config>(std::move(c))), opts(std::move(o)) {
     if (opts.actors_on_io_threads) {
-      schedule_actors_on(caf_cfg, ioc);
+      schedule_actors_on(caf_cfg, io);
     } else {
       caf_cfg.set("scheduler.max-threads", opts.actor_threads);
       // An idle CAF worker polls every 50 µs for ~25 ms before it sleeps on a
@@ -109,13 +107,12 @@ std::string gateway::start() {
     d.app.rollouts = d.rollouts.get();
   }
 
-  d.work.emplace(d.ioc.get_executor());
   // The I/O threads run the actors too (io_scheduler.hpp): they start before
   // the first actor. Nothing listens yet.
-  for (std::size_t i = 0; i < d.opts.io_threads; ++i) d.threads.emplace_back([&d] { d.ioc.run(); });
+  d.io.start();
   net::upstream_client_options uo;
   uo.ca_file = d.opts.upstream_ca_file;
-  d.upstream = std::make_unique<net::upstream_client>(d.ioc, uo);
+  d.upstream = std::make_unique<net::upstream_client>(d.io, uo);
   std::vector<std::string> provider_ids;
   for (auto& p : d.cfg->providers) {
     provider_ids.push_back(p.id);
@@ -217,7 +214,7 @@ std::string gateway::start() {
   so.write_stall_timeout = d.opts.write_stall_timeout;
   auto app = &d.app;
   d.server = std::make_unique<net::http_server>(
-      d.ioc, so, [app](net::http_request req, std::shared_ptr<net::responder> out) {
+      d.io, so, [app](net::http_request req, std::shared_ptr<net::responder> out) {
         route(*app, std::move(req), std::move(out));
       });
   auto [port, err] = d.server->listen();
@@ -274,10 +271,7 @@ void gateway::drain_and_stop() {
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (d.system->registry().running() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(5ms);
-  d.work.reset();
-  d.ioc.stop();
-  for (auto& t : d.threads)
-    if (t.joinable()) t.join();
+  d.io.stop();
   {
     std::lock_guard lock(d.mutex);
     d.stopped = true;

@@ -14,6 +14,8 @@
 #include <caf/resumable.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 
+#include "net/io_threads.hpp"
+
 namespace sb {
 namespace {
 
@@ -123,17 +125,17 @@ class io_unit final : public caf::execution_unit {
 
 class io_coordinator final : public caf::scheduler::abstract_coordinator {
  public:
-  io_coordinator(caf::actor_system& sys, asio::io_context& ioc)
-      : abstract_coordinator(sys), ioc_(ioc), unit_(sys, *this) {}
+  io_coordinator(caf::actor_system& sys, net::io_threads& threads)
+      : abstract_coordinator(sys), threads_(threads), unit_(sys, *this) {}
 
   /// From a thread that is not running an actor: an I/O handler, the clock,
-  /// a detached actor, main. `defer` runs it on the calling thread after the
-  /// current handler when that thread is one of the I/O threads (no other
-  /// thread is woken), and queues it for any I/O thread otherwise.
+  /// a detached actor, main. On an I/O thread, `defer` runs it there after
+  /// the current handler (no other thread is woken); from elsewhere it goes
+  /// to the next I/O thread in turn.
   void enqueue(caf::resumable* job) override { schedule(job); }
 
   void schedule(caf::resumable* job) {
-    asio::defer(ioc_, [this, job] { run(job); });
+    asio::defer(threads_.here_or_next(), [this, job] { run(job); });
   }
 
   /// From an actor running on this thread: after it, in the same run() (a
@@ -202,7 +204,7 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
   // runs its own.
   static thread_local std::vector<caf::resumable*> local_;
 
-  asio::io_context& ioc_;
+  net::io_threads& threads_;
   io_unit unit_;
   io_clock clock_;
   std::thread timer_;
@@ -215,9 +217,10 @@ void io_unit::exec_later(caf::resumable* job) { owner_.schedule_next(job); }
 
 }  // namespace
 
-void schedule_actors_on(caf::actor_system_config& cfg, asio::io_context& ioc) {
-  cfg.module_factories.push_back(
-      [&ioc](caf::actor_system& sys) -> caf::actor_system::module* { return new io_coordinator(sys, ioc); });
+void schedule_actors_on(caf::actor_system_config& cfg, net::io_threads& threads) {
+  cfg.module_factories.push_back([&threads](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new io_coordinator(sys, threads);
+  });
 }
 
 }  // namespace sb

@@ -13,15 +13,16 @@
 
 #include <caf/actor_system_config.hpp>
 
-namespace boost::asio {
-class io_context;
-}
-
 namespace sb {
 
-/// Makes the actor system later built from `cfg` schedule its actors on the
-/// threads that run `ioc`. `ioc` must outlive the actor system, and keep
-/// running until every actor has stopped.
-void schedule_actors_on(caf::actor_system_config& cfg, boost::asio::io_context& ioc);
+namespace net {
+class io_threads;
+}
+
+/// Makes the actor system later built from `cfg` schedule its actors on
+/// `threads`: a message sent from one of them runs its actor there, one sent
+/// from elsewhere on the next in turn. `threads` must outlive the actor
+/// system, and keep running until every actor has stopped.
+void schedule_actors_on(caf::actor_system_config& cfg, net::io_threads& threads);
 
 }  // namespace sb

@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include <functional>
 #include <mutex>
 
 #include <boost/asio/dispatch.hpp>
@@ -9,6 +10,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "net/http_connection.hpp"
+#include "net/io_threads.hpp"
 
 namespace sb::net {
 
@@ -25,13 +27,16 @@ std::optional<std::string_view> http_request::header(std::string_view name) cons
 // The listener. Pending accepts hold it through shared_from_this, so it may
 // outlive http_server until the io_context runs or is destroyed.
 struct http_server::impl : std::enable_shared_from_this<impl> {
-  impl(asio::io_context& ioc, http_server_options opts, request_handler handler)
+  impl(asio::io_context& ioc, http_server_options opts, request_handler handler,
+       std::function<asio::io_context&()> pick)
       : ioc(ioc),
+        connection_context(pick ? std::move(pick) : [&ioc]() -> asio::io_context& { return ioc; }),
         state(std::make_shared<server_state>(std::move(opts), std::move(handler))),
         acceptor(asio::make_strand(ioc)),
         retry_timer(acceptor.get_executor()) {}
 
-  asio::io_context& ioc;
+  asio::io_context& ioc;  // the acceptor's
+  std::function<asio::io_context&()> connection_context;  // each new connection's
   std::shared_ptr<server_state> state;
   // Every use of the acceptor takes accept_mu, so that stop_accepting() can
   // close it synchronously from any thread (the port is free on return).
@@ -86,7 +91,8 @@ void http_server::impl::do_accept() {
   if (!acceptor.is_open()) return;
   // Each connection gets its own strand: its handlers never run concurrently,
   // and no lock is needed inside it.
-  acceptor.async_accept(asio::make_strand(ioc), [self = shared_from_this()](const error_code& ec, auto socket) {
+  acceptor.async_accept(asio::make_strand(connection_context()),
+                        [self = shared_from_this()](const error_code& ec, auto socket) {
     self->on_accept(ec, std::move(socket));
   });
 }
@@ -117,7 +123,11 @@ void http_server::impl::close_acceptor() {
 }
 
 http_server::http_server(asio::io_context& ioc, http_server_options opts, request_handler handler)
-    : impl_(std::make_shared<impl>(ioc, std::move(opts), std::move(handler))) {}
+    : impl_(std::make_shared<impl>(ioc, std::move(opts), std::move(handler), nullptr)) {}
+
+http_server::http_server(io_threads& threads, http_server_options opts, request_handler handler)
+    : impl_(std::make_shared<impl>(threads.at(0), std::move(opts), std::move(handler),
+                                   [&threads]() -> asio::io_context& { return threads.next(); })) {}
 
 http_server::~http_server() {
   // Safe with the io_context stopped: nothing here waits for it. The posted

@@ -20,6 +20,8 @@ class io_context;
 
 namespace sb::net {
 
+class io_threads;
+
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 struct http_request {
@@ -74,6 +76,9 @@ struct http_server_options {
 class http_server {
  public:
   http_server(boost::asio::io_context& ioc, http_server_options opts, request_handler handler);
+  /// Accepts on the first context and gives each connection the next one in
+  /// turn: a connection lives on one thread.
+  http_server(io_threads& threads, http_server_options opts, request_handler handler);
   ~http_server();
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;

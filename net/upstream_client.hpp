@@ -18,6 +18,8 @@ class io_context;
 
 namespace sb::net {
 
+class io_threads;
+
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 struct upstream_timeouts {
@@ -103,6 +105,9 @@ struct upstream_client_options {
 class upstream_client {
  public:
   upstream_client(boost::asio::io_context& ioc, upstream_client_options opts = {});
+  /// A pool per context: a call started on one of the I/O threads uses that
+  /// thread's connections; one from elsewhere, the next pool in turn.
+  upstream_client(io_threads& threads, upstream_client_options opts = {});
   ~upstream_client();
   upstream_client(const upstream_client&) = delete;
   upstream_client& operator=(const upstream_client&) = delete;

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -26,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "net/http_server.hpp"
+#include "net/io_threads.hpp"
 
 namespace {
 
@@ -645,4 +647,42 @@ TEST_CASE("an answer from another thread is not overtaken when the handler drops
     REQUIRE(r->status == 200);
     REQUIRE(r->body == "answered");
   }
+}
+
+TEST_CASE("http_server on io_threads gives each connection a thread and keeps it there", "[http_server]") {
+  sb::net::io_threads io(2);
+  io.start();
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> threads_by_client;  // X-Client -> threads seen
+  http_server server(io, {}, [&](http_request req, std::shared_ptr<responder> res) {
+    {
+      std::lock_guard lock(mu);
+      std::string client;
+      for (auto& [n, v] : req.headers)
+        if (lower(n) == "x-client") client = v;
+      threads_by_client[client].insert(std::this_thread::get_id());
+    }
+    CHECK(io.current().has_value());  // handlers run on one of the I/O threads
+    res->respond(200, {}, "ok");
+  });
+  auto [port, err] = server.listen();
+  REQUIRE(err.empty());
+  {
+    blocking_client a(port), b(port);
+    REQUIRE(a.connected());
+    REQUIRE(b.connected());
+    for (int i = 0; i < 5; ++i) {
+      REQUIRE(a.send(get("/a", "X-Client: a\r\n")));
+      REQUIRE(a.read_response());
+      REQUIRE(b.send(get("/b", "X-Client: b\r\n")));
+      REQUIRE(b.read_response());
+    }
+  }
+  server.stop_accepting();
+  server.close_all();
+  std::lock_guard lock(mu);
+  REQUIRE(threads_by_client["a"].size() == 1);  // a connection never changes thread
+  REQUIRE(threads_by_client["b"].size() == 1);
+  CHECK(*threads_by_client["a"].begin() != *threads_by_client["b"].begin());  // in turn over the threads
+  CHECK_FALSE(io.current().has_value());  // the test's own thread is not one of them
 }
