@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
   auto drain_ms = cfg.limits.drain.count();
   bool open_mode = cfg.open_mode();
   sb::gateway_options opts;
+  if (cfg.io_threads) opts.io_threads = *cfg.io_threads;
   opts.preloaded = std::move(std::get<sb::registries>(regs));
   sb::gateway gw(std::move(cfg), std::move(opts));
   if (auto err = gw.start(); !err.empty()) {

@@ -100,6 +100,8 @@ struct gateway_config {
   std::string redis_url;     // empty = embedded (in-process) mode
   std::string database_url;  // empty = ./switchboard.db
   std::string admin_token;   // empty = /admin is closed
+  /// GATEWAY_IO_THREADS: threads that run sockets and actors; none = one per core.
+  std::optional<std::size_t> io_threads;
 
   [[nodiscard]] const provider_config* find_provider(const std::string& id) const;
   /// Searches `workspaces` only (the open-mode "default" is not in it).

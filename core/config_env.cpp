@@ -162,13 +162,21 @@ maybe_error read_globals(const environment& env, gateway_config& cfg) {
       return config_error{"GATEWAY_ADMIN_TOKEN", "contains whitespace or a control character"};
     cfg.admin_token = *token;
   }
+  if (auto n = lookup(env, "GATEWAY_IO_THREADS")) {
+    bool digits = !n->empty() && n->size() <= 3;
+    for (unsigned char c : *n) digits = digits && std::isdigit(c);
+    int v = digits ? std::stoi(*n) : 0;
+    if (v < 1 || v > 256)
+      return config_error{"GATEWAY_IO_THREADS", "expected an integer from 1 to 256, got \"" + *n + "\""};
+    cfg.io_threads = static_cast<std::size_t>(v);
+  }
   return std::nullopt;
 }
 
 bool is_relevant_variable(const std::string& name) {
   static const char* const globals[] = {"LLM_MONTHLY_TOKEN_CAP_PER_WORKSPACE", "REDIS_URL",
                                         "DATABASE_URL", "GATEWAY_LISTEN", "GATEWAY_ADMIN_TOKEN",
-                                        "OPENAI_ORG_ID"};
+                                        "GATEWAY_IO_THREADS", "OPENAI_ORG_ID"};
   for (const char* g : globals)
     if (name == g) return true;
   auto starts = [&](const std::string& prefix) { return name.rfind(prefix, 0) == 0; };

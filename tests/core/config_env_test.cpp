@@ -218,6 +218,8 @@ TEST_CASE("global variables: cap - Redis - database - listen address - admin tok
   CHECK(must_parse({{"DATABASE_URL", "./data/ledger.db"}}).database_url == "./data/ledger.db");
   CHECK(must_parse({{"DATABASE_URL", "sqlite:///var/lib/sb.db"}}).database_url == "sqlite:///var/lib/sb.db");
   CHECK(must_parse({{"GATEWAY_LISTEN", "[::1]:8081"}}).listen_host == "::1");
+  CHECK(must_parse({{"GATEWAY_IO_THREADS", "3"}}).io_threads == std::optional<std::size_t>(3));
+  CHECK_FALSE(must_parse({}).io_threads.has_value());  // one per core
 }
 
 TEST_CASE("bad global variables are named") {
@@ -229,6 +231,10 @@ TEST_CASE("bad global variables are named") {
   CHECK(must_fail({{"DATABASE_URL", "mysql://db"}}).key == "DATABASE_URL");
   CHECK(must_fail({{"GATEWAY_LISTEN", "8080"}}).key == "GATEWAY_LISTEN");
   CHECK(must_fail({{"GATEWAY_LISTEN", "localhost:70000"}}).key == "GATEWAY_LISTEN");
+  for (const char* n : {"0", "-1", "two", "257", "1.5"}) {
+    INFO(n);
+    CHECK(must_fail({{"GATEWAY_IO_THREADS", n}}).key == "GATEWAY_IO_THREADS");
+  }
 }
 
 TEST_CASE("a malformed key is named without printing its value") {
