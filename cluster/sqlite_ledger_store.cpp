@@ -1,5 +1,7 @@
 #include "cluster/sqlite_ledger_store.hpp"
 
+#include <algorithm>
+
 #include <sqlite3.h>
 
 #include "cluster/billing_period.hpp"
@@ -89,44 +91,77 @@ store_status sqlite_ledger_store::migrate() {
   return apply_ledger_migrations(s);
 }
 
+namespace {
+
+constexpr int usage_columns = 15;
+// Rows per INSERT: one statement step for many rows costs about half as much
+// per row as a step per row (measured with the ledger's schema), and 64 x 15
+// parameters stay far below SQLite's limit.
+constexpr std::size_t rows_per_insert = 64;
+
+std::string insert_sql(std::size_t rows) {
+  std::string sql =
+      "INSERT INTO usage_events (ts_ms, request_id, user_id, workspace_id, provider, model,"
+      " prompt_tokens, completion_tokens, latency_ms, cost_estimate_usd, status, prompt_id,"
+      " prompt_version, attempt, estimated) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i > 0) sql += ',';
+    sql += "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  }
+  // A retried batch may hold rows already written: each is written once.
+  sql += " ON CONFLICT (request_id, attempt) DO NOTHING";
+  return sql;
+}
+
+/// Binds `r` to parameters first..first+14. The strings live until the step
+/// (the batch outlives it): no copy.
+void bind_row(sqlite3_stmt* s, int first, const usage_row& r) {
+  auto text = [&](int i, const std::string& v) {
+    sqlite3_bind_text(s, first + i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  };
+  sqlite3_bind_int64(s, first + 0, r.timestamp_ms);
+  text(1, r.request_id);
+  text(2, r.user_id);
+  text(3, r.workspace_id);
+  text(4, r.provider);
+  text(5, r.model);
+  sqlite3_bind_int64(s, first + 6, r.prompt_tokens);
+  sqlite3_bind_int64(s, first + 7, r.completion_tokens);
+  sqlite3_bind_int64(s, first + 8, r.latency_ms);
+  sqlite3_bind_double(s, first + 9, r.cost_estimate_usd);
+  sqlite3_bind_text(s, first + 10, to_string(r.status), -1, SQLITE_STATIC);
+  text(11, r.prompt_id);
+  sqlite3_bind_int(s, first + 12, r.prompt_version);
+  sqlite3_bind_int(s, first + 13, r.attempt);
+  sqlite3_bind_int(s, first + 14, r.estimated ? 1 : 0);
+}
+
+}  // namespace
+
 store_status sqlite_ledger_store::append(const std::vector<usage_row>& rows) {
   if (rows.empty()) return std::nullopt;
   if (auto e = exec("BEGIN IMMEDIATE")) return e;
-  statement st;
-  const char* sql =
-      "INSERT INTO usage_events (ts_ms, request_id, user_id, workspace_id, provider, model,"
-      " prompt_tokens, completion_tokens, latency_ms, cost_estimate_usd, status, prompt_id,"
-      " prompt_version, attempt, estimated)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-      " ON CONFLICT (request_id, attempt) DO NOTHING";
-  if (sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr) != SQLITE_OK) {
-    auto e = last_error("prepare insert");
+  auto fail = [&](const char* what) {
+    auto e = last_error(what);
     exec("ROLLBACK");
     return e;
-  }
-  for (const auto& r : rows) {
-    sqlite3_reset(st.s);
-    sqlite3_clear_bindings(st.s);
-    sqlite3_bind_int64(st.s, 1, r.timestamp_ms);
-    bind_text(st.s, 2, r.request_id);
-    bind_text(st.s, 3, r.user_id);
-    bind_text(st.s, 4, r.workspace_id);
-    bind_text(st.s, 5, r.provider);
-    bind_text(st.s, 6, r.model);
-    sqlite3_bind_int64(st.s, 7, r.prompt_tokens);
-    sqlite3_bind_int64(st.s, 8, r.completion_tokens);
-    sqlite3_bind_int64(st.s, 9, r.latency_ms);
-    sqlite3_bind_double(st.s, 10, r.cost_estimate_usd);
-    sqlite3_bind_text(st.s, 11, to_string(r.status), -1, SQLITE_STATIC);
-    bind_text(st.s, 12, r.prompt_id);
-    sqlite3_bind_int(st.s, 13, r.prompt_version);
-    sqlite3_bind_int(st.s, 14, r.attempt);
-    sqlite3_bind_int(st.s, 15, r.estimated ? 1 : 0);
-    if (sqlite3_step(st.s) != SQLITE_DONE) {
-      auto e = last_error("insert usage row");
-      exec("ROLLBACK");
-      return e;
+  };
+  statement full, rest;  // rows_per_insert rows; the remainder
+  std::size_t i = 0;
+  while (i < rows.size()) {
+    auto n = std::min(rows_per_insert, rows.size() - i);
+    auto& st = n == rows_per_insert ? full : rest;
+    if (!st.s || (&st == &rest && sqlite3_bind_parameter_count(st.s) != static_cast<int>(n) * usage_columns)) {
+      sqlite3_finalize(st.s);
+      st.s = nullptr;
+      if (sqlite3_prepare_v2(db_, insert_sql(n).c_str(), -1, &st.s, nullptr) != SQLITE_OK)
+        return fail("prepare insert");
+    } else {
+      sqlite3_reset(st.s);
     }
+    for (std::size_t k = 0; k < n; ++k) bind_row(st.s, static_cast<int>(k) * usage_columns + 1, rows[i + k]);
+    if (sqlite3_step(st.s) != SQLITE_DONE) return fail("insert usage rows");
+    i += n;
   }
   if (auto e = exec("COMMIT")) {
     exec("ROLLBACK");
