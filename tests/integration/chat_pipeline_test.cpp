@@ -219,3 +219,26 @@ TEST_CASE("keep-alive: many requests on one client connection", "[pipeline]") {
   // ... and upstream the gateway reuses its pooled connections.
   CHECK(fake.connections_accepted() < 5);
 }
+
+TEST_CASE("with CAF's own scheduler threads instead of the I/O threads the pipeline still answers", "[pipeline]") {
+  // gateway_options::actors_on_io_threads = false is the documented way back
+  // to CAF's pool (ADR-0001): keep it working, whole and streamed.
+  sb::fakes::fake_options fo;
+  fo.text = "on the actor pool";
+  fo.chunks = 3;
+  sb::fakes::fake_provider fake(fo);
+  sb::gateway_options opts;
+  opts.actors_on_io_threads = false;
+  running_gateway gw(fast_config(), fake_env(fake.base_url(), {"openai"}, {{"LLM_MODEL_OPENAI", "gpt-4o-mini"}}),
+                     opts);
+  auto r = gw.chat(user_message("openai/gpt-4o-mini"));
+  REQUIRE(r.status == 200);
+  CHECK(json::parse(r.body)["choices"][0]["message"]["content"] == "on the actor pool");
+
+  auto body = user_message("openai/gpt-4o-mini");
+  body["stream"] = true;
+  auto s = gw.chat(body);
+  REQUIRE(s.status == 200);
+  CHECK(streamed_text(s.body) == "on the actor pool");
+  CHECK(sse_data(s.body).back() == "[DONE]");
+}
