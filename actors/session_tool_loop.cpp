@@ -12,6 +12,9 @@ namespace sb::actors::session {
 
 using providers::failure_kind;
 
+// A paused loop to store, asked of the detached actor that stores it.
+using store_atom = caf::atom_constant<caf::atom("cstore")>;
+
 namespace {
 
 // --- the tool loop (SPEC 9, ADR-0013) -------------------------------------
@@ -83,24 +86,9 @@ nlohmann::json paused_state(const session_state& st) {
           {"attempts_made", st.attempts_made}};
 }
 
-/// A sensitive call: the loop is stored and the client asked for a decision.
-void pause_for_confirmation(self_ptr self, const nlohmann::json& call, nlohmann::json arguments) {
+/// The paused loop is stored: the client is asked for a decision.
+void answer_paused(self_ptr self, const paused_loop& p) {
   auto& st = self->state;
-  auto& tl = *st.job.tools;
-  paused_loop p;
-  p.id = new_confirmation_id();
-  p.workspace = st.job.workspace;
-  p.tool = call["function"].value("name", "");
-  p.tool_call_id = call.value("id", "");
-  p.arguments = std::move(arguments);
-  p.created_ms = wall_ms();
-  p.expires_ms = p.created_ms + tl.confirmation_ttl.count();
-  p.state = paused_state(st);
-  if (!tl.confirmations || !tl.confirmations->put(p)) {
-    return answer_error(self, {503, "server_error", "confirmation_store_unavailable",
-                               "A sensitive tool needs approval, but the paused call could not be "
-                               "stored. Retry shortly.", std::nullopt});
-  }
   log::info("tool loop: request " + st.job.request_id + " paused before sensitive tool '" + p.tool +
             "' (workspace " + p.workspace + ", confirmation " + p.id + ")");
   nlohmann::json gateway = {{"pending_confirmation", {{"id", p.id},
@@ -123,6 +111,40 @@ void pause_for_confirmation(self_ptr self, const nlohmann::json& call, nlohmann:
   st.answered = true;
   st.out->respond(200, response_headers(st, "application/json"), completion.dump());
   self->quit();
+}
+
+void store_unavailable(self_ptr self) {
+  answer_error(self, {503, "server_error", "confirmation_store_unavailable",
+                      "A sensitive tool needs approval, but the paused call could not be "
+                      "stored. Retry shortly.", std::nullopt});
+}
+
+/// A sensitive call: the loop is stored and the client asked for a decision.
+/// The store may be Redis, a blocking call: a detached one-shot actor makes
+/// it, so that the session's I/O thread (ADR-0001) never waits on it.
+void pause_for_confirmation(self_ptr self, const nlohmann::json& call, nlohmann::json arguments) {
+  auto& st = self->state;
+  auto& tl = *st.job.tools;
+  paused_loop p;
+  p.id = new_confirmation_id();
+  p.workspace = st.job.workspace;
+  p.tool = call["function"].value("name", "");
+  p.tool_call_id = call.value("id", "");
+  p.arguments = std::move(arguments);
+  p.created_ms = wall_ms();
+  p.expires_ms = p.created_ms + tl.confirmation_ttl.count();
+  p.state = paused_state(st);
+  if (!tl.confirmations) return store_unavailable(self);
+  auto store = tl.confirmations;
+  auto writer = self->spawn<caf::detached>([store, p](caf::event_based_actor* w) -> caf::behavior {
+    return {[=](store_atom) {
+      w->quit();
+      return store->put(p);
+    }};
+  });
+  self->request(writer, std::chrono::seconds(10), store_atom::value)
+      .then([self, p](bool stored) { stored ? answer_paused(self, p) : store_unavailable(self); },
+            [self](caf::error&) { store_unavailable(self); });
 }
 
 /// The audit record of a sensitive call, as the ledger keeps it (issue 8).

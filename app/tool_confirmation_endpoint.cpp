@@ -105,6 +105,21 @@ void audit_expired(const app_context& app, const actors::paused_loop& p, const s
   caf::anon_send(app.gateway->ledger, actors::audit_atom::value, std::move(r));
 }
 
+/// The confirmation store may be Redis, whose calls block: they run on a
+/// detached one-shot actor's thread, never on an I/O thread (which also runs
+/// the actors, ADR-0001). Decisions are rare: a thread each is cheap enough.
+template <class F>
+void off_the_io_thread(const app_context& app, F work) {
+  app.system->spawn<caf::detached>([work](caf::event_based_actor* self) -> caf::behavior {
+    work();
+    self->quit();
+    return {};
+  });
+}
+
+void decide(const app_context& app, std::shared_ptr<net::responder> out, const std::string& id,
+            const std::string& workspace, bool approve, const std::string& approver);
+
 }  // namespace
 
 void handle_tool_confirmations_list(const app_context& app, net::http_request& req,
@@ -126,11 +141,12 @@ void handle_tool_confirmations_list(const app_context& app, net::http_request& r
     }
     return list_decided(app, std::move(query), std::move(out));
   }
-  auto data = nlohmann::json::array();
-  if (app.confirmations)
-    for (auto& p : app.confirmations->pending(std::get<std::string>(ws), cluster::now_ms()))
-      data.push_back(p.summary());
-  respond_json(*out, 200, nlohmann::json{{"object", "list"}, {"data", data}}.dump());
+  off_the_io_thread(app, [&app, workspace = std::get<std::string>(ws), out] {
+    auto data = nlohmann::json::array();
+    if (app.confirmations)
+      for (auto& p : app.confirmations->pending(workspace, cluster::now_ms())) data.push_back(p.summary());
+    respond_json(*out, 200, nlohmann::json{{"object", "list"}, {"data", data}}.dump());
+  });
 }
 
 void handle_tool_confirmation(const app_context& app, net::http_request& req,
@@ -151,7 +167,18 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
     return respond_error(*out, invalid_request("`approver` must name the person deciding (1-200 bytes).",
                                                "approver"));
   if (!app.confirmations) return respond_error(*out, not_found_confirmation(id));
+  off_the_io_thread(app, [&app, out, id, workspace, approve = approve->get<bool>(),
+                          approver = approver->get<std::string>()] {
+    decide(app, out, id, workspace, approve, approver);
+  });
+}
 
+namespace {
+
+/// Claims the confirmation (the store may block), then resumes the loop in a
+/// session that answers the client.
+void decide(const app_context& app, std::shared_ptr<net::responder> out, const std::string& id,
+            const std::string& workspace, bool approve, const std::string& approver) {
   actors::paused_loop expired;
   auto decided_ms = cluster::now_ms();
   auto claimed = app.confirmations->claim(id, workspace, decided_ms, &expired);
@@ -163,7 +190,7 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
         return respond_error(*out, {409, "invalid_request_error", "confirmation_already_used",
                                     "Tool confirmation '" + id + "' was already decided.", std::nullopt});
       case ce::expired:
-        audit_expired(app, expired, approver->get<std::string>());
+        audit_expired(app, expired, approver);
         return respond_error(*out, {410, "invalid_request_error", "confirmation_expired",
                                     "Tool confirmation '" + id + "' expired; send the request again.",
                                     std::nullopt});
@@ -197,8 +224,8 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
   tl.names = s.value("gateway_tools", std::vector<std::string>{});
   tl.confirmations = app.confirmations;
   tl.confirmation_ttl = app.confirmation_ttl;
-  tl.approval = actors::tool_approval{paused.id, paused.tool_call_id, approve->get<bool>(),
-                                      approver->get<std::string>(), paused.created_ms, decided_ms};
+  tl.approval = actors::tool_approval{paused.id, paused.tool_call_id, approve, approver,
+                                      paused.created_ms, decided_ms};
   tl.resume_state = std::move(s);
   job.tools = std::move(tl);
 
@@ -222,5 +249,7 @@ void handle_tool_confirmation(const app_context& app, net::http_request& req,
             (job.tools->approval->approve ? "approved" : "refused") + " by '" + job.tools->approval->approver + "'");
   actors::spawn_session(*app.system, app.gateway, std::move(job), std::move(out));
 }
+
+}  // namespace
 
 }  // namespace sb
