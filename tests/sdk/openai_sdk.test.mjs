@@ -2,7 +2,7 @@
 // OpenAI upstream: what the SDK gets must be what it would get from OpenAI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startAndWait } from './processes.mjs';
 import OpenAI from 'openai';
 
 const SWITCHBOARD = process.env.SWITCHBOARD_BIN;
@@ -10,21 +10,6 @@ const FAKE = process.env.FAKE_PROVIDER_BIN;
 const REPLY = 'The quick brown fox jumps over the lazy dog again and again';
 
 let fake, gateway, fakeUrl, client;
-
-// Starts a process and resolves with the first match of `pattern` in its output.
-function startAndWait(cmd, args, env, pattern, stream) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${seen}`)), 15000);
-    child[stream].on('data', (d) => {
-      seen += d.toString();
-      const m = seen.match(pattern);
-      if (m) { clearTimeout(timer); resolve({ child, match: m }); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}: ${seen}`)); });
-  });
-}
 
 before(async () => {
   assert.ok(SWITCHBOARD && FAKE, 'SWITCHBOARD_BIN and FAKE_PROVIDER_BIN must be set (ctest sets them)');

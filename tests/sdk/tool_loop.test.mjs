@@ -3,7 +3,7 @@
 // one ordinary chat.completion.chunk stream.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { startAndWait } from './processes.mjs';
 import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,20 +16,6 @@ const REPLY = 'Order 42 has shipped and arrives on Monday';
 
 let fake, gateway, toolServer, fakeUrl, client, dir;
 const toolCalls = [];
-
-function startAndWait(cmd, args, env, pattern, stream) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} did not start: ${seen}`)), 15000);
-    child[stream].on('data', (d) => {
-      seen += d.toString();
-      const m = seen.match(pattern);
-      if (m) { clearTimeout(timer); resolve({ child, match: m }); }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}: ${seen}`)); });
-  });
-}
 
 before(async () => {
   assert.ok(SWITCHBOARD && FAKE, 'SWITCHBOARD_BIN and FAKE_PROVIDER_BIN must be set (ctest sets them)');
