@@ -2,10 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include "cluster/postgres_session.hpp"
+
 namespace sb::cluster {
 namespace {
-
-constexpr const char* statement_timeout_sql = "SET statement_timeout = 10000";
 
 /// Clears a result on every path out of a function.
 struct pg_result {
@@ -21,42 +21,20 @@ struct pg_result {
 
 store_result<std::unique_ptr<postgres_connection>> postgres_connection::open(
     const std::string& url) {
-  // Defaults first: a value in the URL, processed later, wins. The same
-  // bounds as the ledger's connection, for the same reasons.
-  const char* keys[] = {"connect_timeout", "tcp_user_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"3", "10000", "switchboard", url.c_str(), nullptr};
-  pg_conn* conn = PQconnectdbParams(keys, values, 1);
-  if (!conn) return make_store_error(store_errc::unavailable, "postgresql: out of memory");
-  std::unique_ptr<postgres_connection> c(new postgres_connection(conn));
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  if (PQstatus(conn) != CONNECTION_OK)
-    return make_store_error(store_errc::unavailable,
-                            std::string("postgresql connect: ") + PQerrorMessage(conn));
-  if (auto e = c->exec(statement_timeout_sql)) return *e;
-  return c;
+  auto conn = postgres::connect(url);
+  if (!conn) return conn.error();
+  return std::unique_ptr<postgres_connection>(new postgres_connection(*conn));
 }
 
 postgres_connection::~postgres_connection() { PQfinish(conn_); }
 
 store_error postgres_connection::error_of(const std::string& what, const char* detail) const {
-  auto kind = PQstatus(conn_) == CONNECTION_OK ? store_errc::query_failed : store_errc::unavailable;
-  std::string msg = detail && *detail ? detail : PQerrorMessage(conn_);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  return make_store_error(kind, "postgresql " + what + ": " + msg);
+  return postgres::error_of(conn_, what, detail);
 }
 
-store_status postgres_connection::ensure_connected() {
-  if (PQstatus(conn_) == CONNECTION_OK) return std::nullopt;
-  PQreset(conn_);  // blocking, bounded by connect_timeout
-  if (PQstatus(conn_) != CONNECTION_OK) return error_of("reconnect", nullptr);
-  return exec(statement_timeout_sql);
-}
+store_status postgres_connection::ensure_connected() { return postgres::reconnect_if_lost(conn_); }
 
-store_status postgres_connection::exec(const char* sql) {
-  pg_result r{PQexec(conn_, sql)};
-  if (!r.ok()) return error_of(sql, PQresultErrorMessage(r.r));
-  return std::nullopt;
-}
+store_status postgres_connection::exec(const char* sql) { return postgres::exec(conn_, sql); }
 
 store_result<std::vector<sql_row>> postgres_connection::query(
     const std::string& sql, const std::vector<sql_value>& params) {

@@ -1,9 +1,9 @@
 #pragma once
-// sql_connection over libpq, with the ledger's connection policy
-// (postgres_ledger_store): connect and TCP-user timeouts, a statement
-// timeout, and a reconnect on the next call after the connection was lost —
-// but never inside a transaction, whose statements would otherwise land on a
-// fresh session outside it.
+// sql_connection over libpq, with the connection policy every PostgreSQL
+// store shares (postgres_session.hpp): connect and TCP-user timeouts, a
+// statement timeout, and a reconnect on the next call after the connection
+// was lost — but never inside a transaction, whose statements would
+// otherwise land on a fresh session outside it.
 
 #include <memory>
 #include <string>

@@ -6,6 +6,7 @@
 
 #include "cluster/billing_period.hpp"
 #include "cluster/ledger_schema.hpp"
+#include "cluster/postgres_session.hpp"
 #include "cluster/prompt_stats_sql.hpp"
 #include "cluster/tool_audit_sql.hpp"
 
@@ -61,45 +62,24 @@ const char* const events_sql =
 
 store_result<std::unique_ptr<postgres_ledger_store>> postgres_ledger_store::open(
     const std::string& url) {
-  // Defaults first: a value in the URL, processed later, wins.
-  // tcp_user_timeout: a server that vanished (no RST) fails a call in 10 s
-  // instead of blocking the ledger thread for TCP's retransmission minutes.
-  const char* keys[] = {"connect_timeout", "tcp_user_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"3", "10000", "switchboard", url.c_str(), nullptr};
-  pg_conn* conn = PQconnectdbParams(keys, values, 1);
-  if (!conn) return make_store_error(store_errc::unavailable, "postgresql: out of memory");
-  std::unique_ptr<postgres_ledger_store> store(new postgres_ledger_store(conn));
-  // NOTICEs ("relation already exists, skipping") are expected, not news.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-  if (PQstatus(conn) != CONNECTION_OK)
-    return make_store_error(store_errc::unavailable,
-                            std::string("postgresql connect: ") + PQerrorMessage(conn));
-  if (auto e = store->exec("SET statement_timeout = 10000")) return *e;
-  return store;
+  auto conn = postgres::connect(url);
+  if (!conn) return conn.error();
+  return std::unique_ptr<postgres_ledger_store>(new postgres_ledger_store(*conn));
 }
 
 postgres_ledger_store::~postgres_ledger_store() { PQfinish(conn_); }
 
 store_error postgres_ledger_store::error_of(const std::string& what, const char* detail) const {
-  auto kind = PQstatus(conn_) == CONNECTION_OK ? store_errc::query_failed : store_errc::unavailable;
-  std::string msg = detail && *detail ? detail : PQerrorMessage(conn_);
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  return make_store_error(kind, "postgresql " + what + ": " + msg);
+  return postgres::error_of(conn_, what, detail);
 }
 
 store_status postgres_ledger_store::ensure_connected() {
   if (PQstatus(conn_) == CONNECTION_OK) return std::nullopt;
-  PQreset(conn_);  // blocking reconnect, bounded by connect_timeout
-  prepared_ = false;
-  if (PQstatus(conn_) != CONNECTION_OK) return error_of("reconnect", nullptr);
-  return exec("SET statement_timeout = 10000");
+  prepared_ = false;  // prepared statements die with the session
+  return postgres::reconnect_if_lost(conn_);
 }
 
-store_status postgres_ledger_store::exec(const std::string& sql) {
-  result r{PQexec(conn_, sql.c_str())};
-  if (!r.ok()) return error_of("exec", PQresultErrorMessage(r.r));
-  return std::nullopt;
-}
+store_status postgres_ledger_store::exec(const std::string& sql) { return postgres::exec(conn_, sql.c_str()); }
 
 store_status postgres_ledger_store::prepare_reads() {
   if (prepared_) return std::nullopt;
