@@ -41,7 +41,11 @@ net::upstream_handlers upstream_event_sink(caf::actor to, std::uint64_t call, up
   };
   h.on_data = [p](std::string data) {
     if (p->how == upstream_delivery::whole) {
-      p->held.data += data;
+      // Most answers come in one piece: take it rather than copy it.
+      if (p->held.data.empty())
+        p->held.data = std::move(data);
+      else
+        p->held.data += data;
       return;
     }
     if (p->head_held) return p->release_head(std::move(data));
