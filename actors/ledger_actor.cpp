@@ -48,15 +48,19 @@ ledger_actor::behavior_type ledger_impl(ledger_actor::stateful_pointer<ledger_st
 
   auto arm = [self] {
     auto& st = self->state;
-    if (st.tick_pending || st.batcher->buffered() == 0) return;
+    if (st.tick_pending) return;
+    if (st.batcher->buffered() == 0 && (!st.inbox || st.inbox->size() == 0)) return;
     st.tick_pending = true;
     self->delayed_send(self, st.batcher->next_delay(ledger_batcher::clock::now()), tick_atom::value);
   };
-  // Also a nudge (an empty vector): rows wait in the inbox.
+  // A nudge is an empty vector: rows wait in the inbox. Unless a batch is
+  // full, they stay there until the tick, so the rows behind the first one
+  // find the inbox non-empty and send nothing (ledger_inbox.hpp).
   auto take = [self, arm](std::vector<cluster::usage_row> rows) {
-    auto& b = *self->state.batcher;
-    absorb(b, self->state.inbox.get());
+    auto& st = self->state;
+    auto& b = *st.batcher;
     if (!rows.empty()) b.add(std::move(rows));
+    else if (st.inbox && st.inbox->size() >= st.inbox->batch_rows()) absorb(b, st.inbox.get());
     auto now = ledger_batcher::clock::now();
     if (b.batch_full() && b.due(now)) b.flush(now);
     arm();

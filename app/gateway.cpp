@@ -158,7 +158,7 @@ std::string gateway::start() {
   auto ledger_counters = std::make_shared<cluster::ledger_counters>();
   auto quota_counters = std::make_shared<actors::quota_counters>();
   actors::ledger_actor_options lo;
-  lo.inbox = std::make_shared<actors::ledger_inbox>();
+  lo.inbox = std::make_shared<actors::ledger_inbox>(lo.batching.batch_rows);
   auto ledger_rows = lo.inbox;
   d.ledger = actors::spawn_ledger_actor(*d.system, ledger_store.value(), lo, ledger_counters);
   d.quota = actors::spawn_quota_actor(*d.system, quota_store.value(), {}, quota_counters);
