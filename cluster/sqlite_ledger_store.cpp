@@ -55,7 +55,10 @@ store_result<std::unique_ptr<sqlite_ledger_store>> sqlite_ledger_store::open(
   return store;
 }
 
-sqlite_ledger_store::~sqlite_ledger_store() { sqlite3_close_v2(db_); }
+sqlite_ledger_store::~sqlite_ledger_store() {
+  for (auto* s : inserts_) sqlite3_finalize(s);
+  sqlite3_close_v2(db_);
+}
 
 store_error sqlite_ledger_store::last_error(const std::string& what) const {
   int code = sqlite3_errcode(db_);
@@ -94,10 +97,10 @@ store_status sqlite_ledger_store::migrate() {
 namespace {
 
 constexpr int usage_columns = 15;
-// Rows per INSERT: one statement step for many rows costs about half as much
-// per row as a step per row (measured with the ledger's schema), and 64 x 15
-// parameters stay far below SQLite's limit.
-constexpr std::size_t rows_per_insert = 64;
+// Up to 64 rows per INSERT (sqlite_ledger_store::inserts_): one statement
+// step for many rows costs about half as much per row as a step per row
+// (measured with the ledger's schema), and 64 x 15 parameters stay far below
+// SQLite's limit.
 
 std::string insert_sql(std::size_t rows) {
   std::string sql =
@@ -138,6 +141,15 @@ void bind_row(sqlite3_stmt* s, int first, const usage_row& r) {
 
 }  // namespace
 
+sqlite3_stmt* sqlite_ledger_store::insert_statement(std::size_t log2_rows) {
+  auto& s = inserts_[log2_rows];
+  if (!s && sqlite3_prepare_v2(db_, insert_sql(std::size_t{1} << log2_rows).c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(s);
+    s = nullptr;
+  }
+  return s;
+}
+
 store_status sqlite_ledger_store::append(const std::vector<usage_row>& rows) {
   if (rows.empty()) return std::nullopt;
   if (auto e = exec("BEGIN IMMEDIATE")) return e;
@@ -146,22 +158,21 @@ store_status sqlite_ledger_store::append(const std::vector<usage_row>& rows) {
     exec("ROLLBACK");
     return e;
   };
-  statement full, rest;  // rows_per_insert rows; the remainder
+  // Full statements of 64 rows, then the remainder by its binary digits
+  // (32, 16, … 1): at most seven statements, each prepared once per store.
   std::size_t i = 0;
-  while (i < rows.size()) {
-    auto n = std::min(rows_per_insert, rows.size() - i);
-    auto& st = n == rows_per_insert ? full : rest;
-    if (!st.s || (&st == &rest && sqlite3_bind_parameter_count(st.s) != static_cast<int>(n) * usage_columns)) {
-      sqlite3_finalize(st.s);
-      st.s = nullptr;
-      if (sqlite3_prepare_v2(db_, insert_sql(n).c_str(), -1, &st.s, nullptr) != SQLITE_OK)
-        return fail("prepare insert");
-    } else {
-      sqlite3_reset(st.s);
+  for (std::size_t k = inserts_.size(); k-- > 0;) {
+    auto n = std::size_t{1} << k;
+    while (rows.size() - i >= n) {
+      auto* st = insert_statement(k);
+      if (!st) return fail("prepare insert");
+      for (std::size_t r = 0; r < n; ++r) bind_row(st, static_cast<int>(r) * usage_columns + 1, rows[i + r]);
+      auto rc = sqlite3_step(st);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);  // the rows' strings are bound without a copy
+      if (rc != SQLITE_DONE) return fail("insert usage rows");
+      i += n;
     }
-    for (std::size_t k = 0; k < n; ++k) bind_row(st.s, static_cast<int>(k) * usage_columns + 1, rows[i + k]);
-    if (sqlite3_step(st.s) != SQLITE_DONE) return fail("insert usage rows");
-    i += n;
   }
   if (auto e = exec("COMMIT")) {
     exec("ROLLBACK");

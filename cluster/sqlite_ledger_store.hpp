@@ -2,12 +2,14 @@
 // The embedded ledger: one SQLite file in WAL mode (readers never block the
 // writer), busy_timeout so a second connection waits instead of failing.
 
+#include <array>
 #include <memory>
 #include <string>
 
 #include "cluster/ledger_store.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace sb::cluster {
 
@@ -37,7 +39,11 @@ class sqlite_ledger_store final : public ledger_store {
   explicit sqlite_ledger_store(sqlite3* db) : db_(db) {}
   store_status exec(const std::string& sql);
   store_error last_error(const std::string& what) const;
+  /// The INSERT for 2^k rows, prepared once: parsing its text costs about
+  /// as much per row as the insert itself.
+  sqlite3_stmt* insert_statement(std::size_t log2_rows);
   sqlite3* db_;
+  std::array<sqlite3_stmt*, 7> inserts_{};  // 1, 2, 4, … 64 rows
 };
 
 }  // namespace sb::cluster

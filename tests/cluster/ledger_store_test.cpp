@@ -215,3 +215,23 @@ TEMPLATE_TEST_CASE("ledger: a large batch is one transaction", "[ledger]", sqlit
   CHECK_FALSE(store->ping());
   CHECK_FALSE(store->append({}));
 }
+
+TEMPLATE_TEST_CASE("ledger: batches of every size in turn each write every row once", "[ledger]",
+                   sqlite_backend, postgres_backend) {
+  TestType backend;
+  auto store = open_or_skip(backend);
+  if (!store) return;
+  // Sizes 1…70 in turn: each shape of batch (and each prepared statement
+  // behind it) is used again after other shapes.
+  int written = 0;
+  for (int size = 1; size <= 70; ++size) {
+    std::vector<usage_row> batch;
+    for (int i = 0; i < size; ++i, ++written)
+      batch.push_back(make_row("req_" + std::to_string(written), 1, march.start_ms + written));
+    REQUIRE_FALSE(store->append(batch));
+  }
+  auto rows = store->events("acme", "2025-03");
+  REQUIRE(rows);
+  REQUIRE(rows->size() == static_cast<std::size_t>(written));
+  for (int i = 0; i < written; ++i) CHECK((*rows)[i].request_id == "req_" + std::to_string(i));
+}
