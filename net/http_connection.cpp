@@ -78,7 +78,7 @@ class connection_responder final : public responder {
   connection_responder(const std::shared_ptr<http_connection>& c, std::uint64_t seq) : conn_(c), seq_(seq) {}
   ~connection_responder() override {
     // A responder that answered has nothing to abandon; checking here, not on
-    // the strand, keeps a late abandon from overtaking the answer.
+    // the connection's thread, keeps a late abandon from overtaking the answer.
     if (answered_.load(std::memory_order_acquire)) return;
     if (auto c = conn_.lock()) c->abandon(seq_);
   }
@@ -110,7 +110,7 @@ class connection_responder final : public responder {
     return c ? c->pending_bytes() : 0;
   }
 
-  /// Called on the strand when the connection closes before the response was done.
+  /// Called on the connection's thread when it closes before the response was done.
   void mark_gone() { gone_.store(true, std::memory_order_release); }
 
  private:
@@ -400,7 +400,7 @@ void http_connection::on_client_gone(std::uint64_t seq, std::function<void()> fn
 }
 
 void http_connection::abandon(std::uint64_t seq) {
-  // post, never dispatch: the last reference may die on the strand while the
+  // post, never dispatch: the last reference may die on the connection's thread while the
   // writes another thread posted before it are still queued there.
   asio::post(socket_.get_executor(), [self = shared_from_this(), seq] {
     if (!self->is_current(seq) || self->last_queued_) return;
@@ -417,7 +417,7 @@ std::size_t http_connection::pending_bytes() const {
   return posted_bytes_.load(std::memory_order_relaxed) + queued_bytes_.load(std::memory_order_relaxed);
 }
 
-// ---- responding (strand) -------------------------------------------------------
+// ---- responding (the connection's thread) --------------------------------------
 
 bool http_connection::is_current(std::uint64_t seq) const { return seq == seq_ && phase_ == phase::handling; }
 

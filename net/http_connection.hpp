@@ -1,8 +1,9 @@
 #pragma once
 // One client connection of http_server: reads a request, hands it to the
 // handler, writes the response the handler's responder produces, and repeats
-// (keep-alive). Everything runs on the connection's strand; responder calls
-// from other threads are posted there. Internal to net/: it includes asio.
+// (keep-alive). Everything runs on the connection's io_context, which one
+// thread runs (io_threads), so no strand is needed; responder calls from
+// other threads are posted there. Internal to net/: it includes asio.
 
 #include <atomic>
 #include <chrono>
@@ -18,7 +19,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -31,7 +31,9 @@ namespace sb::net {
 class http_connection;
 class connection_responder;  // the handler's handle on one request (http_connection.cpp)
 
-using connection_executor = boost::asio::strand<boost::asio::io_context::executor_type>;
+// Not a strand: a context is run by one thread (http_server.hpp), and a
+// strand cost a lock and an extra hop through the queue per completion.
+using connection_executor = boost::asio::io_context::executor_type;
 
 /// What the listener and all its connections share.
 struct server_state {
@@ -105,7 +107,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   void dispatch_request();
   void begin_request(bool counted);
 
-  // responding (strand side)
+  // responding (on the connection's thread)
   [[nodiscard]] bool is_current(std::uint64_t seq) const;
   void do_respond(std::uint64_t seq, int status, const header_list& headers, std::string body);
   void do_start_stream(std::uint64_t seq, int status, const header_list& headers);
@@ -164,7 +166,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
 
   std::string head_;  // the response head, reused; out_ borrows it
   std::atomic<std::size_t> queued_bytes_{0};  // in out_
-  std::atomic<std::size_t> posted_bytes_{0};  // handed to the responder, not yet on the strand
+  std::atomic<std::size_t> posted_bytes_{0};  // handed to the responder, not yet on the connection's thread
   write_queue out_{queued_bytes_};
 };
 

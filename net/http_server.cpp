@@ -6,7 +6,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/string.hpp>
 
 #include "net/http_connection.hpp"
@@ -32,7 +31,7 @@ struct http_server::impl : std::enable_shared_from_this<impl> {
       : ioc(ioc),
         connection_context(pick ? std::move(pick) : [&ioc]() -> asio::io_context& { return ioc; }),
         state(std::make_shared<server_state>(std::move(opts), std::move(handler))),
-        acceptor(asio::make_strand(ioc)),
+        acceptor(ioc),
         retry_timer(acceptor.get_executor()) {}
 
   asio::io_context& ioc;  // the acceptor's
@@ -89,9 +88,9 @@ std::pair<std::uint16_t, std::string> http_server::impl::listen() {
 void http_server::impl::do_accept() {
   std::lock_guard lock(accept_mu);
   if (!acceptor.is_open()) return;
-  // Each connection gets its own strand: its handlers never run concurrently,
-  // and no lock is needed inside it.
-  acceptor.async_accept(asio::make_strand(connection_context()),
+  // A connection lives on one context, which one thread runs: its handlers
+  // never run concurrently, and no lock or strand is needed inside it.
+  acceptor.async_accept(connection_context().get_executor(),
                         [self = shared_from_this()](const error_code& ec, auto socket) {
     self->on_accept(ec, std::move(socket));
   });

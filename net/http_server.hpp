@@ -37,8 +37,8 @@ struct http_request {
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
 };
 
-/// How a handler answers. Thread-safe: any thread may call it; the work is
-/// posted to the connection's strand. Exactly one of respond() or
+/// How a handler answers. Thread-safe: any thread may call it; the work runs
+/// on the connection's thread (at once when called there, else posted). Exactly one of respond() or
 /// start_stream()…finish() per request; later calls are ignored.
 class responder {
  public:
@@ -75,6 +75,8 @@ struct http_server_options {
 
 class http_server {
  public:
+  /// `ioc` must be run by one thread: connections use its executor, not a
+  /// strand (http_connection.hpp).
   http_server(boost::asio::io_context& ioc, http_server_options opts, request_handler handler);
   /// Accepts on the first context and gives each connection the next one in
   /// turn: a connection lives on one thread.

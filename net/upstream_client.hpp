@@ -104,6 +104,7 @@ struct upstream_client_options {
 /// connections exist, an expiry timer is pending on the io_context.
 class upstream_client {
  public:
+  /// `ioc` must be run by one thread: calls use its executor, not a strand.
   upstream_client(boost::asio::io_context& ioc, upstream_client_options opts = {});
   /// A pool per context: a call started on one of the I/O threads uses that
   /// thread's connections; one from elsewhere, the next pool in turn.
@@ -112,7 +113,9 @@ class upstream_client {
   upstream_client(const upstream_client&) = delete;
   upstream_client& operator=(const upstream_client&) = delete;
 
-  /// Starts the call; returns at once. Thread-safe.
+  /// Starts the call; returns at once. Thread-safe. Called on the pool's
+  /// own thread, the request is written before it returns, and a call that
+  /// cannot even start (a bad URL) reports its error before it returns.
   std::shared_ptr<upstream_call> start(upstream_request req, upstream_handlers handlers);
 
   /// Number of idle pooled connections (for tests and metrics).

@@ -1,8 +1,8 @@
 #pragma once
 // One connection to an upstream origin, plain TCP or TLS behind one stream
 // type, so that the HTTP exchange is written (and compiled) once for both.
-// It belongs to no strand: whoever holds it runs its operations with
-// handlers bound to their own strand, and hands it over only when idle.
+// Whoever holds it runs its operations on the pool's context (one thread),
+// and hands it over only when idle.
 
 #include <sys/socket.h>
 

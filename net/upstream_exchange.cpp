@@ -9,14 +9,13 @@
 #include <optional>
 #include <string>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -93,9 +92,9 @@ class upstream_exchange final : public upstream_call,
  public:
   upstream_exchange(std::shared_ptr<upstream_pool> pool, upstream_request req, upstream_handlers handlers)
       : pool_(std::move(pool)),
-        strand_(asio::make_strand(pool_->io_context())),
-        resolver_(strand_),
-        timer_(strand_),
+        executor_(pool_->io_context().get_executor()),
+        resolver_(executor_),
+        timer_(executor_),
         handlers_(std::move(handlers)),
         timeouts_(req.timeouts) {
     if (auto url = parse_upstream_url(req.url, setup_error_)) {
@@ -110,8 +109,10 @@ class upstream_exchange final : public upstream_call,
     }
   }
 
+  /// On the pool's thread (a session on its I/O thread) the call begins at
+  /// once: its request is on the wire before start() returns.
   void start() {
-    asio::post(strand_, [self = shared_from_this()] { self->begin(); });
+    asio::dispatch(executor_, [self = shared_from_this()] { self->begin(); });
   }
 
   // upstream_call
@@ -119,10 +120,10 @@ class upstream_exchange final : public upstream_call,
     if (cancel_requested_.exchange(true)) {
       return;
     }
-    // Posted, not run here: the socket may be in use on another thread, and
-    // only the strand may touch it. The strand is idle between reads, so the
-    // close lands within microseconds.
-    asio::post(strand_, [self = shared_from_this()] {
+    // Posted, not run here: the caller may be inside one of our own
+    // callbacks, or on another thread while the socket is in use. The
+    // context is idle between reads, so the close lands within microseconds.
+    asio::post(executor_, [self = shared_from_this()] {
       self->fail(upstream_error::cancelled, "cancelled by the caller");
     });
   }
@@ -157,8 +158,8 @@ class upstream_exchange final : public upstream_call,
   }
 
   template <class Member>
-  auto on_strand(Member member) {
-    return asio::bind_executor(strand_, beast::bind_front_handler(member, shared_from_this()));
+  auto bound(Member member) {
+    return beast::bind_front_handler(member, shared_from_this());
   }
 
   void begin() {
@@ -196,10 +197,10 @@ class upstream_exchange final : public upstream_call,
     error_code ec;
     auto address = asio::ip::make_address(url_.host, ec);
     if (!ec) {
-      conn_->socket().async_connect(tcp::endpoint(address, url_.port), on_strand(&upstream_exchange::on_connect));
+      conn_->socket().async_connect(tcp::endpoint(address, url_.port), bound(&upstream_exchange::on_connect));
       return;
     }
-    resolver_.async_resolve(url_.host, std::to_string(url_.port), on_strand(&upstream_exchange::on_resolve));
+    resolver_.async_resolve(url_.host, std::to_string(url_.port), bound(&upstream_exchange::on_resolve));
   }
 
   void on_resolve(error_code ec, tcp::resolver::results_type results) {
@@ -210,7 +211,7 @@ class upstream_exchange final : public upstream_call,
       return fail(upstream_error::resolve_failed, "resolve " + url_.host + ": " + ec.message());
     }
     asio::async_connect(conn_->socket(), results,
-                        on_strand(&upstream_exchange::on_connect_to_any));
+                        bound(&upstream_exchange::on_connect_to_any));
   }
 
   void on_connect_to_any(error_code ec, const tcp::endpoint&) { on_connect(ec); }
@@ -235,7 +236,7 @@ class upstream_exchange final : public upstream_call,
     }
     tls.set_verify_mode(asio::ssl::verify_peer);
     tls.set_verify_callback(asio::ssl::host_name_verification(url_.host));
-    tls.async_handshake(asio::ssl::stream_base::client, on_strand(&upstream_exchange::on_handshake));
+    tls.async_handshake(asio::ssl::stream_base::client, bound(&upstream_exchange::on_handshake));
   }
 
   void on_handshake(error_code ec) {
@@ -270,7 +271,7 @@ class upstream_exchange final : public upstream_call,
     buffer_.clear();
     // Room for a whole typical answer: one read instead of 512-byte pieces.
     buffer_.reserve(initial_read_room);
-    http::async_write(*conn_, request_, on_strand(&upstream_exchange::on_write));
+    http::async_write(*conn_, request_, bound(&upstream_exchange::on_write));
   }
 
   void on_write(error_code ec, std::size_t) {
@@ -288,7 +289,7 @@ class upstream_exchange final : public upstream_call,
   }
 
   void do_read_head() {
-    http::async_read_header(*conn_, buffer_, *parser_, on_strand(&upstream_exchange::on_read_head));
+    http::async_read_header(*conn_, buffer_, *parser_, bound(&upstream_exchange::on_read_head));
   }
 
   void on_read_head(error_code ec, std::size_t) {
@@ -326,7 +327,7 @@ class upstream_exchange final : public upstream_call,
   }
 
   void do_read_body() {
-    http::async_read_some(*conn_, buffer_, *parser_, on_strand(&upstream_exchange::on_read_body));
+    http::async_read_some(*conn_, buffer_, *parser_, bound(&upstream_exchange::on_read_body));
   }
 
   void on_read_body(error_code ec, std::size_t) {
@@ -456,7 +457,9 @@ class upstream_exchange final : public upstream_call,
   }
 
   std::shared_ptr<upstream_pool> pool_;
-  asio::strand<asio::io_context::executor_type> strand_;
+  // The pool's context, run by one thread: the exchange's handlers never
+  // overlap, without a strand.
+  asio::io_context::executor_type executor_;
   tcp::resolver resolver_;
   asio::steady_timer timer_;
   upstream_handlers handlers_;

@@ -2,7 +2,7 @@
 // The bytes a connection owes its client, in order: response heads, whole
 // bodies and chunk-framed pieces. Bodies are moved in and written from where
 // they are (gather writes), never copied; partial writes resume mid-piece.
-// Not thread-safe: the connection's strand owns it.
+// Not thread-safe: the connection's thread owns it.
 
 #include <array>
 #include <atomic>

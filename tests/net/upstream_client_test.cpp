@@ -22,7 +22,8 @@ using sb::test::test_upstream_server;
 
 namespace {
 
-/// A client on its own io_context with two I/O threads, as in the gateway.
+/// A client on its own io_context and I/O thread, as each of the gateway's
+/// pools has (one thread per context: no strands).
 struct client_fixture {
   boost::asio::io_context ioc;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{ioc.get_executor()};
@@ -31,9 +32,7 @@ struct client_fixture {
 
   explicit client_fixture(upstream_client_options opts = {})
       : client(std::make_unique<upstream_client>(ioc, std::move(opts))) {
-    for (int i = 0; i < 2; ++i) {
-      threads.emplace_back([this] { ioc.run(); });
-    }
+    threads.emplace_back([this] { ioc.run(); });
   }
   ~client_fixture() {
     work.reset();
