@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <exception>
@@ -12,14 +14,18 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
 
+#include "net/request_head.hpp"
 #include "net/upstream_connection.hpp"
 #include "net/upstream_pool.hpp"
 #include "net/upstream_url.hpp"
@@ -39,6 +45,7 @@ using clock = std::chrono::steady_clock;
 // 8 KiB would turn a healthy response into a protocol error.
 constexpr std::uint32_t max_response_head = 64 * 1024;
 constexpr std::size_t initial_read_room = 8 * 1024;  // a typical whole answer
+constexpr std::size_t max_read_size = 64 * 1024;
 
 bool is_http_parse_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_version).category();
@@ -73,18 +80,6 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 class upstream_exchange final : public upstream_call,
@@ -100,12 +95,7 @@ class upstream_exchange final : public upstream_call,
     if (auto url = parse_upstream_url(req.url, setup_error_)) {
       url_ = std::move(*url);
       origin_ = url_.origin();
-      try {
-        build_request(std::move(req));
-      } catch (const std::exception& e) {  // Beast refuses an empty method or a giant field
-        setup_error_ = std::string("invalid request: ") + e.what();
-        setup_error_kind_ = upstream_error::protocol_error;
-      }
+      build_request(std::move(req));
     }
   }
 
@@ -130,31 +120,13 @@ class upstream_exchange final : public upstream_call,
 
  private:
   void build_request(upstream_request req) {
-    auto verb = http::string_to_verb(req.method);
-    if (verb == http::verb::unknown) {
-      request_.method_string(req.method);
-    } else {
-      request_.method(verb);
+    head_only_ = req.method == "HEAD";
+    if (auto error = write_request_head(head_, req.method, req.headers, req.body.size(), url_)) {
+      setup_error_ = std::move(*error);
+      setup_error_kind_ = upstream_error::protocol_error;
+      return;
     }
-    head_only_ = verb == http::verb::head;
-    request_.target(url_.target);
-    request_.version(11);
-    bool caller_set_connection = false;
-    for (auto& [name, value] : req.headers) {
-      // Host and the body's framing follow from the URL and the body; a
-      // caller's own copy could only disagree with them.
-      if (iequals(name, "host") || iequals(name, "content-length") || iequals(name, "transfer-encoding")) {
-        continue;
-      }
-      caller_set_connection = caller_set_connection || iequals(name, "connection");
-      request_.insert(name, value);
-    }
-    request_.set(http::field::host, url_.host_header);
-    if (!caller_set_connection) {
-      request_.set(http::field::connection, "keep-alive");
-    }
-    request_.body() = std::move(req.body);
-    request_.prepare_payload();
+    body_ = std::move(req.body);
   }
 
   template <class Member>
@@ -258,9 +230,16 @@ class upstream_exchange final : public upstream_call,
   }
 
   // ---- request and response
+  //
+  // Plain TCP runs reactor-style, as nginx does: the request is written at
+  // once (it fits the socket buffer), and the answer is read when epoll says
+  // it is there. An async_write or a speculative async_read_some would each
+  // post a completion, a trip through the queue and an empty epoll_wait per
+  // call. TLS keeps asio's async reads and writes (SSL records need them).
 
   void reset_parser() {
     parser_.emplace();
+    parser_->eager(true);
     parser_->body_limit(boost::none);  // our own cap, by content type, in pass_on_body_piece
     parser_->header_limit(max_response_head);
     parser_->skip(head_only_);
@@ -268,10 +247,26 @@ class upstream_exchange final : public upstream_call,
 
   void do_write() {
     reset_parser();
+    head_delivered_ = false;
     buffer_.clear();
     // Room for a whole typical answer: one read instead of 512-byte pieces.
     buffer_.reserve(initial_read_room);
-    http::async_write(*conn_, request_, bound(&upstream_exchange::on_write));
+    written_ = 0;
+    if (!conn_->is_tls()) {
+      auto& socket = conn_->socket();
+      error_code ec;
+      socket.non_blocking(true, ec);
+      if (!ec) written_ = socket.write_some(unsent(), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+      if (ec || written_ == head_.size() + body_.size()) return on_write(ec, written_);
+    }
+    asio::async_write(*conn_, unsent(), bound(&upstream_exchange::on_write));
+  }
+
+  /// What of the head and body the socket has not taken yet.
+  std::array<asio::const_buffer, 2> unsent() const {
+    auto from_head = std::min(written_, head_.size());
+    return {asio::buffer(head_) + from_head, asio::buffer(body_) + (written_ - from_head)};
   }
 
   void on_write(error_code ec, std::size_t) {
@@ -285,74 +280,144 @@ class upstream_exchange final : public upstream_call,
       return fail(upstream_error::connection_reset, "sending the request: " + ec.message());
     }
     arm_timer(timeouts_.first_byte, upstream_error::timeout_first_byte);
-    do_read_head();
+    await_response();
   }
 
-  void do_read_head() {
-    http::async_read_header(*conn_, buffer_, *parser_, bound(&upstream_exchange::on_read_head));
+  void await_response() {
+    if (conn_->is_tls()) {
+      conn_->async_read_some(buffer_.prepare(read_room()), bound(&upstream_exchange::on_tls_read));
+      return;
+    }
+    conn_->socket().async_wait(tcp::socket::wait_read, bound(&upstream_exchange::on_readable));
   }
 
-  void on_read_head(error_code ec, std::size_t) {
+  [[nodiscard]] std::size_t read_room() const {
+    return std::min(beast::read_size(buffer_, max_read_size), max_read_size);
+  }
+
+  void on_readable(error_code ec) {
     if (done_) {
       return;
     }
     if (ec) {
+      return on_read_error(ec);
+    }
+    auto n = conn_->socket().read_some(buffer_.prepare(read_room()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      return await_response();
+    }
+    on_bytes(ec, n);
+  }
+
+  void on_tls_read(error_code ec, std::size_t n) {
+    if (done_) {
+      return;
+    }
+    on_bytes(ec, n);
+  }
+
+  void on_bytes(error_code ec, std::size_t n) {
+    buffer_.commit(n);
+    if (ec == asio::error::eof) {
+      return on_eof();
+    }
+    if (ec) {
+      return on_read_error(ec);
+    }
+    parse_buffered();
+  }
+
+  void parse_buffered() {
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      error_code ec;
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec && ec != http::error::need_more) {
+        return on_read_error(ec);
+      }
+      // need_more may come with the head done (a body still on its way).
+      if (!head_delivered_ && parser_->is_header_done()) {
+        int status = parser_->get().result_int();
+        if (status >= 100 && status < 200 && status != 101) {
+          // An interim response (100 Continue, 103 Early Hints): the real one follows.
+          reset_parser();
+          continue;
+        }
+        if (!deliver_head()) {
+          return;
+        }
+      }
+      if (ec == http::error::need_more || used == 0) {
+        break;
+      }
+    }
+    on_body_progress();
+  }
+
+  /// The head to the caller. false: a cancel is on its way, read no more.
+  bool deliver_head() {
+    head_delivered_ = true;
+    arm_timer_total();
+    auto& response = parser_->get();
+    upstream_head head;
+    head.status = response.result_int();
+    head.headers.reserve(16);
+    for (const auto& field : response) {
+      head.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
+    }
+    auto content_type = response[http::field::content_type];
+    body_is_stream_ = content_type.size() >= 17 && beast::iequals(content_type.substr(0, 17), "text/event-stream");
+    if (cancel_requested_) {
+      return false;  // the posted cancel ends the call
+    }
+    if (handlers_.on_head) {
+      handlers_.on_head(std::move(head));
+    }
+    return !done_;
+  }
+
+  void on_body_progress() {
+    if (head_delivered_) {
+      pass_on_body_piece();
+      if (done_) {
+        return;
+      }
+    }
+    if (parser_->is_done()) {
+      return complete();
+    }
+    await_response();
+  }
+
+  /// The server closed: the end of a body that runs until close, else an
+  /// answer cut short (or none at all, on a pooled connection it had closed).
+  void on_eof() {
+    if (!parser_->got_some()) {
+      return on_read_error(http::error::end_of_stream);
+    }
+    error_code ec;
+    parser_->put_eof(ec);
+    if (ec) {
+      return on_read_error(ec);
+    }
+    on_body_progress();
+  }
+
+  void on_read_error(error_code ec) {
+    if (done_) {
+      return;
+    }
+    if (!head_delivered_) {
       if (reused_ && !retried_ && nothing_came_back(ec, *parser_, buffer_.size())) {
         return retry_on_fresh_connection();
       }
       return fail(classify_read_error(ec), "reading the response head: " + ec.message());
     }
-    auto& response = parser_->get();
-    int status = response.result_int();
-    if (status >= 100 && status < 200 && status != 101) {
-      // An interim response (100 Continue, 103 Early Hints): the real one follows.
-      reset_parser();
-      return do_read_head();
-    }
-    arm_timer_total();
-    upstream_head head;
-    head.status = status;
-    for (const auto& field : response) {
-      head.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
-    }
-    auto content_type = lowercase(response[http::field::content_type]);
-    body_is_stream_ = content_type.rfind("text/event-stream", 0) == 0;
-    if (cancel_requested_) {
-      return;  // the posted cancel ends the call
-    }
-    if (handlers_.on_head) {
-      handlers_.on_head(std::move(head));
-    }
-    on_body_progress();
-  }
-
-  void do_read_body() {
-    http::async_read_some(*conn_, buffer_, *parser_, bound(&upstream_exchange::on_read_body));
-  }
-
-  void on_read_body(error_code ec, std::size_t) {
+    pass_on_body_piece();  // what arrived before the error is still the caller's
     if (done_) {
       return;
     }
-    if (ec) {
-      pass_on_body_piece();  // what arrived before the error is still the caller's
-      if (done_) {
-        return;
-      }
-      return fail(classify_read_error(ec), "reading the response body: " + ec.message());
-    }
-    on_body_progress();
-  }
-
-  void on_body_progress() {
-    pass_on_body_piece();
-    if (done_) {
-      return;
-    }
-    if (parser_->is_done()) {
-      return complete();
-    }
-    do_read_body();
+    fail(classify_read_error(ec), "reading the response body: " + ec.message());
   }
 
   // Hands the caller what the parser has decoded since the last piece; the
@@ -469,8 +534,11 @@ class upstream_exchange final : public upstream_call,
   std::string origin_;
   std::string setup_error_;  // a bad URL fails the call as resolve_failed: it names no address
   upstream_error setup_error_kind_ = upstream_error::resolve_failed;
-  http::request<http::string_body> request_;
+  std::string head_;  // the request's, written by write_request_head
+  std::string body_;
+  std::size_t written_ = 0;  // of head_ then body_, taken by the socket
   bool head_only_ = false;
+  bool head_delivered_ = false;  // the response head went to on_head
 
   std::unique_ptr<upstream_connection> conn_;
   bool reused_ = false;   // conn_ came from the pool

@@ -572,6 +572,20 @@ TEST_CASE("upstream: a malformed URL fails the call without I/O", "[upstream]") 
   CHECK(*log->error == upstream_error::resolve_failed);
 }
 
+TEST_CASE("upstream: a header that would split the request fails the call before any byte is sent", "[upstream]") {
+  std::atomic<int> connections{0};
+  test_upstream_server server([&](test_connection&) { ++connections; });
+  client_fixture f;
+  auto log = std::make_shared<call_log>();
+  auto req = post(server.url());
+  req.headers.emplace_back("X-Trace", "a\r\nX-Injected: yes");
+  f.client->start(req, record_into(log));
+  REQUIRE(log->wait_done());
+  REQUIRE(log->error);
+  CHECK(*log->error == upstream_error::protocol_error);
+  CHECK(connections == 0);
+}
+
 TEST_CASE("upstream: HTTPS with a trusted test certificate - reused", "[upstream][tls]") {
   test_certificate cert;
   REQUIRE(cert.ok());
