@@ -148,6 +148,9 @@ std::vector<std::shared_ptr<http_connection>> server_state::connections() {
 http_connection::http_connection(std::shared_ptr<server_state> state, socket_type socket)
     : state_(std::move(state)), socket_(std::move(socket)), timer_(socket_.get_executor()) {
   error_code ec;
+  // Reads and writes are tried at once (read_more, flush); asio's own
+  // async operations work the same on a non-blocking socket.
+  socket_.non_blocking(true, ec);
   const auto ep = socket_.remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
 }
@@ -213,12 +216,26 @@ void http_connection::read_next_request(bool kept_alive) {
     read_more();
 }
 
+// Reactor-style, as nginx: wait until epoll says the socket is readable,
+// then read. async_read_some would first try a read, which between requests
+// and while the handler works (the watch for a client leaving) is an EAGAIN
+// per request.
 void http_connection::read_more() {
   if (read_pending_) return;
   read_pending_ = true;
+  socket_.async_wait(asio::socket_base::wait_read,
+                     beast::bind_front_handler(&http_connection::on_readable, shared_from_this()));
+}
+
+void http_connection::on_readable(error_code ec) {
+  if (ec || phase_ == phase::closed) return on_read(ec, 0);
   const auto size = std::min(beast::read_size(buffer_, max_read_size), max_read_size);
-  socket_.async_read_some(buffer_.prepare(size),
-                          beast::bind_front_handler(&http_connection::on_read, shared_from_this()));
+  const auto n = socket_.read_some(buffer_.prepare(size), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    read_pending_ = false;
+    return read_more();
+  }
+  on_read(ec, n);
 }
 
 void http_connection::on_read(error_code ec, std::size_t n) {
@@ -482,6 +499,30 @@ void http_connection::flush() {
     if (phase_ == phase::handling && last_queued_) response_written();
     return;
   }
+  // Tried at once: a response or an SSE piece usually fits the socket
+  // buffer, and async_write_some would post its completion (one more trip
+  // through the queue per write).
+  error_code ec;
+  const auto n = socket_.write_some(out_.gather(), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    close_now();
+    return;
+  }
+  out_.consume(n);
+  if (out_.empty()) {
+    // A pipelined request already buffered would be handled right here,
+    // inside whoever called respond(): let it wait for a handler of its own.
+    if (buffer_.size() > 0 && phase_ == phase::handling && last_queued_) {
+      write_pending_ = true;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->write_pending_ = false;
+        if (self->phase_ != phase::closed) self->all_written();
+      });
+      return;
+    }
+    all_written();
+    return;
+  }
   write_pending_ = true;
   // A write that makes no progress for this long means a reader that stopped
   // reading. Each partial write restarts it (see on_write).
@@ -501,6 +542,10 @@ void http_connection::on_write(error_code ec, std::size_t n) {
     flush();
     return;
   }
+  all_written();
+}
+
+void http_connection::all_written() {
   if (phase_ == phase::handling) {
     clear_deadline();
     if (last_queued_) response_written();

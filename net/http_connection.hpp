@@ -100,6 +100,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   // reading
   void read_next_request(bool kept_alive);
   void read_more();
+  void on_readable(boost::beast::error_code ec);
   void on_read(boost::beast::error_code ec, std::size_t n);
   void parse_buffered();
   void maybe_send_continue();
@@ -116,6 +117,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   void do_on_client_gone(std::uint64_t seq, std::function<void()> fn);
   void flush();
   void on_write(boost::beast::error_code ec, std::size_t n);
+  void all_written();
   void response_written();
 
   // ending
