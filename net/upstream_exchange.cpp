@@ -92,9 +92,7 @@ class upstream_exchange final : public upstream_call,
         timer_(executor_),
         handlers_(std::move(handlers)),
         timeouts_(req.timeouts) {
-    if (auto url = parse_upstream_url(req.url, setup_error_)) {
-      url_ = std::move(*url);
-      origin_ = url_.origin();
+    if ((known_ = known_upstream_url(req.url, setup_error_))) {
       build_request(std::move(req));
     }
   }
@@ -119,9 +117,11 @@ class upstream_exchange final : public upstream_call,
   }
 
  private:
+  [[nodiscard]] const upstream_url& url() const { return known_->url; }
+
   void build_request(upstream_request req) {
     head_only_ = req.method == "HEAD";
-    if (auto error = write_request_head(head_, req.method, req.headers, req.body.size(), url_)) {
+    if (auto error = write_request_head(head_, req.method, req.headers, req.body.size(), url())) {
       setup_error_ = std::move(*error);
       setup_error_kind_ = upstream_error::protocol_error;
       return;
@@ -142,7 +142,7 @@ class upstream_exchange final : public upstream_call,
       return fail(setup_error_kind_, setup_error_);
     }
     deadline_ = clock::now() + timeouts_.total;
-    if (auto pooled = pool_->acquire(origin_)) {
+    if (auto pooled = pool_->acquire(known_->origin)) {
       conn_ = std::move(pooled);
       reused_ = true;
       arm_timer_total();
@@ -156,7 +156,7 @@ class upstream_exchange final : public upstream_call,
   void connect_fresh() {
     reused_ = false;
     arm_timer(timeouts_.connect, upstream_error::timeout_connect);
-    if (url_.tls) {
+    if (url().tls) {
       auto* ctx = pool_->tls_context();
       if (ctx == nullptr) {
         return fail(upstream_error::tls_failed, pool_->tls_setup_error());
@@ -167,12 +167,12 @@ class upstream_exchange final : public upstream_call,
     }
     // An IP literal skips the resolver and its round trip through a helper thread.
     error_code ec;
-    auto address = asio::ip::make_address(url_.host, ec);
+    auto address = asio::ip::make_address(url().host, ec);
     if (!ec) {
-      conn_->socket().async_connect(tcp::endpoint(address, url_.port), bound(&upstream_exchange::on_connect));
+      conn_->socket().async_connect(tcp::endpoint(address, url().port), bound(&upstream_exchange::on_connect));
       return;
     }
-    resolver_.async_resolve(url_.host, std::to_string(url_.port), bound(&upstream_exchange::on_resolve));
+    resolver_.async_resolve(url().host, std::to_string(url().port), bound(&upstream_exchange::on_resolve));
   }
 
   void on_resolve(error_code ec, tcp::resolver::results_type results) {
@@ -180,7 +180,7 @@ class upstream_exchange final : public upstream_call,
       return;
     }
     if (ec) {
-      return fail(upstream_error::resolve_failed, "resolve " + url_.host + ": " + ec.message());
+      return fail(upstream_error::resolve_failed, "resolve " + url().host + ": " + ec.message());
     }
     asio::async_connect(conn_->socket(), results,
                         bound(&upstream_exchange::on_connect_to_any));
@@ -194,20 +194,20 @@ class upstream_exchange final : public upstream_call,
     }
     if (ec) {
       return fail(upstream_error::connect_failed,
-                  "connect to " + url_.host + ":" + std::to_string(url_.port) + ": " + ec.message());
+                  "connect to " + url().host + ":" + std::to_string(url().port) + ": " + ec.message());
     }
     // Requests and SSE pieces are small writes; Nagle would hold them back.
     conn_->socket().set_option(tcp::no_delay(true), ec);
-    if (!url_.tls) {
+    if (!url().tls) {
       arm_timer_total();
       return do_write();
     }
     auto& tls = conn_->tls();
-    if (!url_.host_is_ip && SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str()) != 1) {
-      return fail(upstream_error::tls_failed, "cannot set SNI for " + url_.host);
+    if (!url().host_is_ip && SSL_set_tlsext_host_name(tls.native_handle(), url().host.c_str()) != 1) {
+      return fail(upstream_error::tls_failed, "cannot set SNI for " + url().host);
     }
     tls.set_verify_mode(asio::ssl::verify_peer);
-    tls.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+    tls.set_verify_callback(asio::ssl::host_name_verification(url().host));
     tls.async_handshake(asio::ssl::stream_base::client, bound(&upstream_exchange::on_handshake));
   }
 
@@ -216,7 +216,7 @@ class upstream_exchange final : public upstream_call,
       return;
     }
     if (ec) {
-      std::string detail = "tls handshake with " + url_.host + ": " + ec.message();
+      std::string detail = "tls handshake with " + url().host + ": " + ec.message();
       auto verify = SSL_get_verify_result(conn_->tls().native_handle());
       if (verify != X509_V_OK) {
         detail += " (";
@@ -448,7 +448,7 @@ class upstream_exchange final : public upstream_call,
     // Reusable only when the server keeps it open and sent nothing past this
     // response; then it goes back before on_end, ready for the next call.
     if (parser_->keep_alive() && buffer_.size() == 0 && !cancel_requested_) {
-      pool_->release(origin_, std::move(conn_));
+      pool_->release(known_->origin, std::move(conn_));
     } else {
       conn_->close();
     }
@@ -530,8 +530,7 @@ class upstream_exchange final : public upstream_call,
   upstream_handlers handlers_;
   upstream_timeouts timeouts_;
 
-  upstream_url url_;
-  std::string origin_;
+  std::shared_ptr<const parsed_upstream_url> known_;  // null: setup_error_ says why
   std::string setup_error_;  // a bad URL fails the call as resolve_failed: it names no address
   upstream_error setup_error_kind_ = upstream_error::resolve_failed;
   std::string head_;  // the request's, written by write_request_head

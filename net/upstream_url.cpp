@@ -1,5 +1,8 @@
 #include "net/upstream_url.hpp"
 
+#include <functional>
+#include <map>
+
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -60,6 +63,22 @@ std::optional<upstream_url> parse_upstream_url(std::string_view text, std::strin
     out.target.insert(0, "/");
   }
   return out;
+}
+
+std::shared_ptr<const parsed_upstream_url> known_upstream_url(std::string_view text, std::string& error) {
+  // A handful of URLs per gateway (the providers', the tools'): a small map,
+  // emptied if something feeds it unbounded variety.
+  constexpr std::size_t max_known = 256;
+  thread_local std::map<std::string, std::shared_ptr<const parsed_upstream_url>, std::less<>> known;
+  if (auto it = known.find(text); it != known.end()) return it->second;
+  auto url = parse_upstream_url(text, error);
+  if (!url) return nullptr;
+  auto entry = std::make_shared<parsed_upstream_url>();
+  entry->origin = url->origin();
+  entry->url = std::move(*url);
+  if (known.size() >= max_known) known.clear();
+  known.emplace(std::string(text), entry);
+  return entry;
 }
 
 }  // namespace sb::net
