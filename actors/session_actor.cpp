@@ -11,6 +11,7 @@
 #include "core/token_estimate.hpp"
 #include "metrics/gateway_metrics.hpp"
 #include "net/sse.hpp"
+#include "providers/rate_limit_headers.hpp"
 #include "net/upstream_client.hpp"
 
 namespace sb::actors::session {
@@ -123,7 +124,8 @@ void report(self_ptr self, int status, bool ok, failure_kind kind) {
   r.status = status;
   r.ok = ok;
   r.kind = kind;
-  r.headers = st.cur.headers;
+  for (const auto& h : st.cur.headers)
+    if (providers::is_rate_limit_header(h.first)) r.headers.push_back(h);
   self->send(*handle, report_atom::value, std::move(r));
 }
 

@@ -187,8 +187,12 @@ rate_limit_info read_rate_limit_headers(const std::vector<std::pair<std::string,
   auto later = [&](std::optional<milliseconds> wait) {
     if (wait && (!info.retry_after || *wait > *info.retry_after)) info.retry_after = wait;
   };
+  std::string lowered;
   for (const auto& [raw_name, value] : headers) {
-    const std::string name = lowercase(raw_name);
+    std::string_view name = raw_name;
+    if (std::any_of(raw_name.begin(), raw_name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+      name = lowered = lowercase(raw_name);
+    if (!is_rate_limit_header(name)) continue;
     if (name == "retry-after") {
       if (auto secs = parse_number(value)) later(from_seconds(*secs));
       else if (auto t = parse_http_date(value)) later(until(*t, now));
@@ -209,6 +213,11 @@ rate_limit_info read_rate_limit_headers(const std::vector<std::pair<std::string,
     }
   }
   return info;
+}
+
+bool is_rate_limit_header(std::string_view name) {
+  auto starts = [&](std::string_view prefix) { return name.substr(0, prefix.size()) == prefix; };
+  return starts("retry-after") || starts("x-ratelimit-") || starts("anthropic-ratelimit-");
 }
 
 }  // namespace sb::providers

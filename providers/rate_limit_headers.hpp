@@ -35,6 +35,11 @@ struct rate_limit_info {
 rate_limit_info read_rate_limit_headers(const std::vector<std::pair<std::string, std::string>>& headers,
                                         std::chrono::system_clock::time_point now);
 
+/// Whether read_rate_limit_headers could read anything from a header of this
+/// (lowercase) name: the session hands the key actor only these, not every
+/// header of every answer.
+bool is_rate_limit_header(std::string_view name);
+
 /// Go-style duration as OpenAI sends it: "1h2m3.5s", "20ms", "0s".
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// "2024-05-01T12:00:30Z", with optional fraction and numeric offset.

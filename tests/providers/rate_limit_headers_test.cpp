@@ -90,3 +90,27 @@ TEST_CASE("rate limits: OpenRouter's epoch-millisecond reset - nothing said") {
   CHECK_FALSE(none.remaining_requests);
   CHECK_FALSE(none.remaining_tokens);
 }
+
+TEST_CASE("is_rate_limit_header picks exactly the headers the reader reads", "[rate_limit]") {
+  using sb::providers::is_rate_limit_header;
+  for (const char* name : {"retry-after", "retry-after-ms", "x-ratelimit-remaining-requests", "x-ratelimit-reset",
+                           "anthropic-ratelimit-tokens-reset", "anthropic-ratelimit-requests-remaining"})
+    CHECK(is_rate_limit_header(name));
+  for (const char* name : {"content-type", "server", "date", "x-request-id", "openai-processing-ms", "retry", ""})
+    CHECK_FALSE(is_rate_limit_header(name));
+  // What the session hands the key actor after filtering reads the same as the whole head.
+  std::vector<std::pair<std::string, std::string>> all = {
+      {"content-type", "application/json"}, {"x-ratelimit-remaining-requests", "3"},
+      {"server", "nginx"}, {"retry-after", "2"}};
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (auto& h : all)
+    if (is_rate_limit_header(h.first)) kept.push_back(h);
+  CHECK(kept.size() == 2);
+  auto now = std::chrono::system_clock::now();
+  auto a = sb::providers::read_rate_limit_headers(all, now);
+  auto b = sb::providers::read_rate_limit_headers(kept, now);
+  CHECK(a.remaining_requests == b.remaining_requests);
+  CHECK(a.retry_after == b.retry_after);
+  REQUIRE(b.retry_after);
+  CHECK(b.retry_after->count() == 2000);
+}
