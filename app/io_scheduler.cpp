@@ -128,11 +128,19 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
   io_coordinator(caf::actor_system& sys, net::io_threads& threads)
       : abstract_coordinator(sys), threads_(threads), unit_(sys, *this) {}
 
-  /// From a thread that is not running an actor: an I/O handler, the clock,
-  /// a detached actor, main. On an I/O thread, `defer` runs it there after
-  /// the current handler (no other thread is woken); from elsewhere it goes
-  /// to the next I/O thread in turn.
-  void enqueue(caf::resumable* job) override { schedule(job); }
+  /// A message without an execution unit (anon_send, a spawn). From an
+  /// actor running here, it runs after that one (schedule_next). From an
+  /// I/O handler, it runs now, inside that handler: a `defer` would cost a
+  /// trip through the queue and an empty epoll_wait per message, twice per
+  /// request (the session's spawn, the upstream answer). The net/ objects
+  /// calling out expect their callbacks to re-enter them (a handler may
+  /// respond before it returns). From elsewhere (the clock, a detached
+  /// actor, main) it goes to the next I/O thread in turn.
+  void enqueue(caf::resumable* job) override {
+    if (running_here == this) return schedule_next(job);
+    if (threads_.current()) return run(job);
+    schedule(job);
+  }
 
   void schedule(caf::resumable* job) {
     asio::defer(threads_.here_or_next(), [this, job] { run(job); });
@@ -172,7 +180,7 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
 
  private:
   void run(caf::resumable* first) {
-    if (running_here == this) return resume(first);  // cannot happen: exec_later queues
+    if (running_here == this) return resume(first);  // cannot happen: both entries queue
     running_here = this;
     local_.clear();
     resume(first);
