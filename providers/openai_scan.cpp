@@ -411,6 +411,7 @@ std::optional<openai_facts> scan_openai(std::string_view text) {
 std::optional<std::vector<json_member>> object_members(std::string_view text) {
   scanner s(text);
   std::vector<json_member> members;
+  members.reserve(8);  // a chat request's usual few: one allocation
   if (s.peek() != '{') return std::nullopt;
   s.object([&](std::string_view key, scanner& s) {
     const char* member = s.key_start();
