@@ -1,5 +1,6 @@
 #include "providers/openai_adapter.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "providers/openai_scan.hpp"
@@ -26,13 +27,26 @@ bool skipped(std::string_view key) {
 // Invalid UTF-8 cannot reach here from a parsed request, but a dump must never throw.
 std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+// A model name is plain ASCII: copied between quotes it needs no serializer
+// (whose set-up, a locale look-up and a buffer, is most of a short dump).
+void append_string(std::string& body, const std::string& s) {
+  bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+  if (!plain) {
+    body += dump(json(s));
+    return;
+  }
+  body += '"';
+  body += s;
+  body += '"';
+}
+
 // What encode sets after the client's members: the target's model and, for a
 // stream, usage asked for (the client's other stream options kept). Shared by
 // both ways of writing the client's members, so the two bodies cannot drift.
 void append_gateway_members(std::string& body, const json& request, const std::string& model,
                             bool stream) {
   body += "\"model\":";
-  body += dump(json(model));
+  append_string(body, model);
   if (stream) {
     json options = json::object();
     if (request.is_object()) {
