@@ -71,6 +71,8 @@ TEST_CASE("openai: text that needs escaping survives the member-by-member body")
   CHECK(body["messages"][0]["content"] == request["messages"][0]["content"]);
   CHECK(body["we\"ird"] == 1);
   CHECK(body["model"] == "m\"odel");
+  for (std::string model : {"plain-model/v1:free", "back\\slash", "new\nline", "caf\xc3\xa9", "del\x7f"})
+    CHECK(json::parse(a.encode(request, model, "k", false).body)["model"] == model);
 }
 
 namespace {
