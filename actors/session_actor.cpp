@@ -484,6 +484,13 @@ nlohmann::json resume_body(const nlohmann::json& body, const std::string& text, 
   return b;
 }
 
+/// The client's text, where it may stand in for job.body: a resume sends
+/// resume_body, and a tool loop adds messages to job.body round by round.
+std::string_view client_text(const chat_job& job) {
+  if (job.resume || job.tools) return {};
+  return job.body_text;
+}
+
 void start_call(self_ptr self, const key_grant& g) {
   auto& st = self->state;
   auto& t = current_target(st);
@@ -491,7 +498,7 @@ void start_call(self_ptr self, const key_grant& g) {
   auto enc = st.job.resume
                  ? p->adapter->encode(resume_body(st.job.body, st.job.resume->text, t.provider == "anthropic"),
                                       t.model, g.secret, st.job.stream)
-                 : p->adapter->encode(st.job.body, t.model, g.secret, st.job.stream);
+                 : p->adapter->encode(st.job.body, client_text(st.job), t.model, g.secret, st.job.stream);
 
   net::upstream_request req;
   req.url = p->config->base_url + enc.path;

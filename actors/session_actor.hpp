@@ -24,6 +24,11 @@ namespace sb::actors {
 struct chat_job {
   std::string request_id;
   nlohmann::json body;      // the client's OpenAI request, gateway-only fields removed
+  /// The client's body text, set only while `body` is exactly its parse: an
+  /// OpenAI-format upstream is then sent the client's members as written,
+  /// not re-serialised. Used for a plain attempt only (not a resume, not a
+  /// tool loop: both send another body).
+  std::string body_text;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage as the client asked
   std::vector<target> targets;

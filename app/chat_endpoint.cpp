@@ -112,6 +112,7 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
   if (auto* e = std::get_if<api_error>(&selected)) return respond_error(*out, *e, request_id);
 
   actors::chat_job job;
+  bool body_is_text = true;  // `body` is still exactly the parse of req.body
   // SPEC 9: registry tools are offered to the model beside the client's own,
   // and the session runs the loop (ADR-0013).
   if (auto g = body.find("gateway_tools"); g != body.end()) {
@@ -149,6 +150,7 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
       }
     }
     body.erase("gateway_tools");
+    body_is_text = false;
   }
   auto user = end_user(body, req);
   if (auto p = body.find("prompt"); p != body.end()) {
@@ -162,6 +164,7 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
     auto& messages = body["messages"];
     messages.insert(messages.begin(), nlohmann::json{{"role", "system"}, {"content", r.text}});
     body.erase("prompt");
+    body_is_text = false;
     job.prompt_id = r.name;
     job.prompt_version = r.version;
     job.extra_headers.emplace_back("x-gateway-prompt", r.header_value());
@@ -195,6 +198,7 @@ void handle_chat_completions(const app_context& app, net::http_request& req,
   job.reservation.cost_micros =
       app.gateway->prices.cost(first.provider, first.model, job.prompt_estimate, answer_budget).micros;
   job.body = std::move(body);
+  if (body_is_text) job.body_text = std::move(req.body);
   actors::spawn_session(*app.system, app.gateway, std::move(job), std::move(out));
 }
 

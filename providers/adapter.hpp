@@ -144,6 +144,17 @@ class adapter {
                                                const std::string& api_key,
                                                bool stream) const = 0;
 
+  /// The same, given also `text`: the client's JSON that `request` is exactly
+  /// the parse of (empty: none). An adapter that sends the client's own
+  /// format may copy members from it rather than serialise the tree again;
+  /// the default, for translating adapters, ignores it.
+  [[nodiscard]] virtual encoded_request encode(const nlohmann::json& request, std::string_view text,
+                                               const std::string& model, const std::string& api_key,
+                                               bool stream) const {
+    (void)text;
+    return encode(request, model, api_key, stream);
+  }
+
   /// A 2xx non-streaming body -> an OpenAI chat.completion, or why it is not one.
   [[nodiscard]] virtual std::variant<decoded_completion, std::string> decode_response(
       std::string_view body, const std::string& model) const = 0;

@@ -1,5 +1,6 @@
 #include "providers/openai_adapter.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "providers/openai_scan.hpp"
@@ -25,6 +26,39 @@ bool skipped(std::string_view key) {
 
 // Invalid UTF-8 cannot reach here from a parsed request, but a dump must never throw.
 std::string dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+// A model name is plain ASCII: copied between quotes it needs no serializer
+// (whose set-up, a locale look-up and a buffer, is most of a short dump).
+void append_string(std::string& body, const std::string& s) {
+  bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+  if (!plain) {
+    body += dump(json(s));
+    return;
+  }
+  body += '"';
+  body += s;
+  body += '"';
+}
+
+// What encode sets after the client's members: the target's model and, for a
+// stream, usage asked for (the client's other stream options kept). Shared by
+// both ways of writing the client's members, so the two bodies cannot drift.
+void append_gateway_members(std::string& body, const json& request, const std::string& model,
+                            bool stream) {
+  body += "\"model\":";
+  append_string(body, model);
+  if (stream) {
+    json options = json::object();
+    if (request.is_object()) {
+      auto it = request.find("stream_options");
+      if (it != request.end() && it->is_object()) options = *it;  // a few small fields
+    }
+    options["include_usage"] = true;
+    body += ",\"stream\":true,\"stream_options\":";
+    body += dump(options);
+  }
+  body += '}';
+}
 
 class openai_stream_decoder final : public stream_decoder {
  public:
@@ -98,19 +132,25 @@ std::string openai_request_body(const json& request, const std::string& model, b
       body += ',';
     }
   }
-  body += "\"model\":";
-  body += dump(json(model));
-  if (stream) {
-    json options = json::object();
-    if (request.is_object()) {
-      auto it = request.find("stream_options");
-      if (it != request.end() && it->is_object()) options = *it;  // a few small fields
-    }
-    options["include_usage"] = true;
-    body += ",\"stream\":true,\"stream_options\":";
-    body += dump(options);
+  append_gateway_members(body, request, model, stream);
+  return body;
+}
+
+std::optional<std::string> openai_request_body(std::string_view text, const json& request,
+                                               const std::string& model, bool stream) {
+  auto members = object_members(text);
+  // `request` holds one member per key; more in the text means a key repeats,
+  // and the tree kept only its last value: relaying them all would differ.
+  if (!members || members->size() != request.size()) return std::nullopt;
+  std::string body;
+  body.reserve(text.size() + model.size() + 64);
+  body += '{';
+  for (auto& m : *members) {
+    if (skipped(m.key)) continue;
+    body += m.text;
+    body += ',';
   }
-  body += '}';
+  append_gateway_members(body, request, model, stream);
   return body;
 }
 
@@ -119,11 +159,18 @@ openai_adapter::openai_adapter(const std::map<std::string, std::string>& extra_h
 
 encoded_request openai_adapter::encode(const json& request, const std::string& model,
                                        const std::string& api_key, bool stream) const {
+  return encode(request, {}, model, api_key, stream);
+}
+
+encoded_request openai_adapter::encode(const json& request, std::string_view text,
+                                       const std::string& model, const std::string& api_key,
+                                       bool stream) const {
   encoded_request out;
   out.path = "/chat/completions";
   out.headers = {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}};
   out.headers.insert(out.headers.end(), extra_headers_.begin(), extra_headers_.end());
-  out.body = openai_request_body(request, model, stream);
+  auto relayed = text.empty() ? std::nullopt : openai_request_body(text, request, model, stream);
+  out.body = relayed ? std::move(*relayed) : openai_request_body(request, model, stream);
   return out;
 }
 

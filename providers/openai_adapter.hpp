@@ -4,7 +4,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "providers/adapter.hpp"
 
@@ -17,6 +19,11 @@ class openai_adapter final : public adapter {
 
   [[nodiscard]] encoded_request encode(const nlohmann::json& request, const std::string& model,
                                        const std::string& api_key, bool stream) const override;
+  /// The client's own format: its members are copied from `text` when it
+  /// has one (see the text overload of openai_request_body).
+  [[nodiscard]] encoded_request encode(const nlohmann::json& request, std::string_view text,
+                                       const std::string& model, const std::string& api_key,
+                                       bool stream) const override;
   [[nodiscard]] std::variant<decoded_completion, std::string> decode_response(
       std::string_view body, const std::string& model) const override;
   [[nodiscard]] failure classify(int status, std::string_view body) const override;
@@ -35,6 +42,13 @@ class openai_adapter final : public adapter {
 /// member so the (possibly long) messages are serialised once, never copied.
 std::string openai_request_body(const nlohmann::json& request, const std::string& model,
                                 bool stream);
+
+/// The same body with the client's members copied from `text`, the client's
+/// JSON that `request` is the parse of, byte for byte: no member is
+/// serialised again. nullopt (write it from the tree instead) when `text` is
+/// not a JSON object or repeats a key.
+std::optional<std::string> openai_request_body(std::string_view text, const nlohmann::json& request,
+                                               const std::string& model, bool stream);
 
 /// Reads an OpenAI `usage` object; `reported` stays false when it is not one.
 token_usage read_openai_usage(const nlohmann::json& usage);

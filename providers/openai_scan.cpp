@@ -16,6 +16,10 @@ class scanner {
   explicit scanner(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
 
   bool ok() const { return ok_; }
+  /// Where the scan is: after a value consumed, the byte past its end.
+  const char* pos() const { return p_; }
+  /// In an object's on_member: where the member's key (its opening quote) starts.
+  const char* key_start() const { return key_start_; }
   bool at_end() {
     ws();
     return p_ == end_;
@@ -34,6 +38,7 @@ class scanner {
     std::string key;
     while (ok_) {
       if (peek() != '"') return fail();
+      key_start_ = p_;
       key.clear();
       string_into(&key, nullptr);
       if (!ok_ || peek() != ':') return fail();
@@ -291,6 +296,7 @@ class scanner {
 
   const char* p_;
   const char* end_;
+  const char* key_start_ = nullptr;
   int depth_ = 0;
   bool ok_ = true;
 };
@@ -400,6 +406,25 @@ std::optional<openai_facts> scan_openai(std::string_view text) {
   // No choices but a usage member (OpenAI's usage-only last chunk) is content.
   if (f.choices == 0 && f.usage_member) f.chunk.content = true;
   return f;
+}
+
+std::optional<std::vector<json_member>> object_members(std::string_view text) {
+  scanner s(text);
+  std::vector<json_member> members;
+  members.reserve(8);  // a chat request's usual few: one allocation
+  if (s.peek() != '{') return std::nullopt;
+  s.object([&](std::string_view key, scanner& s) {
+    const char* member = s.key_start();
+    s.peek();  // past the white space, to the value's first byte
+    const char* value = s.pos();
+    s.skip();
+    if (!s.ok()) return;
+    auto end = s.pos();
+    members.push_back({std::string(key), std::string_view(value, static_cast<std::size_t>(end - value)),
+                       std::string_view(member, static_cast<std::size_t>(end - member))});
+  });
+  if (!s.ok() || !s.at_end()) return std::nullopt;
+  return members;
 }
 
 }  // namespace sb::providers

@@ -3,12 +3,14 @@
 // stream chunk straight from its text, without building a JSON tree: a chunk
 // is relayed byte for byte, so a tree per chunk was pure cost (the largest
 // of a stream's; bench/RESULTS.md). The scan still checks the whole text is
-// one valid JSON object, as a parse would.
+// one valid JSON object, as a parse would. The same scanner splits a client's
+// request into its members, so that they can be relayed as written.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "providers/adapter.hpp"
 
@@ -32,5 +34,18 @@ struct openai_facts {
 
 /// nullopt: `text` is not one JSON object (or nests deeper than 64).
 std::optional<openai_facts> scan_openai(std::string_view text);
+
+/// One member of a JSON object, as its text wrote it.
+struct json_member {
+  std::string key;         // unescaped
+  std::string_view value;  // the value's text, exactly
+  std::string_view text;   // the whole member: the key's opening quote to the value's end
+};
+
+/// The members of the object `text`, in the text's order, repeated keys
+/// included: so that a request can be relayed as written rather than
+/// re-serialised. Every value is checked as scan_openai checks a text;
+/// nullopt when `text` is not one valid JSON object (or nests deeper than 64).
+std::optional<std::vector<json_member>> object_members(std::string_view text);
 
 }  // namespace sb::providers

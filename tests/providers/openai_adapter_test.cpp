@@ -4,6 +4,7 @@
 
 #include "providers/adapter.hpp"
 #include "providers/openai_adapter.hpp"
+#include "providers/openai_scan.hpp"
 
 using nlohmann::json;
 using sb::providers::failure_kind;
@@ -17,14 +18,15 @@ std::string header(const sb::providers::encoded_request& r, const std::string& n
   return "<missing>";
 }
 
-const json client_request = json::parse(R"({
+const char* const client_request_text = R"({
   "model": "openai/gpt-4o-mini",
   "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}],
   "max_completion_tokens": 50, "temperature": 0.2, "stop": "END", "user": "alice", "seed": 7,
   "response_format": {"type": "json_object"},
   "stream": true, "stream_options": {"include_usage": false, "include_obfuscation": false},
   "gateway_tools": ["refund_order"], "prompt": {"id": "support"}, "gateway": {"trace": true}
-})");
+})";
+const json client_request = json::parse(client_request_text);
 
 }  // namespace
 
@@ -69,6 +71,75 @@ TEST_CASE("openai: text that needs escaping survives the member-by-member body")
   CHECK(body["messages"][0]["content"] == request["messages"][0]["content"]);
   CHECK(body["we\"ird"] == 1);
   CHECK(body["model"] == "m\"odel");
+  for (std::string model : {"plain-model/v1:free", "back\\slash", "new\nline", "caf\xc3\xa9", "del\x7f"})
+    CHECK(json::parse(a.encode(request, model, "k", false).body)["model"] == model);
+}
+
+namespace {
+
+// Bodies a client may send, each written in a way a dump of its parse would
+// not reproduce (escapes, key order, number spellings, white space), and
+// some that repeat a key.
+const char* const client_texts[] = {
+    client_request_text,
+    R"({"model":"m","messages":[{"role":"user","content":"caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \n \u0000\u001f"}],"user":"\u00fc"})",
+    R"({"response_format":{"type":"json_schema","json_schema":{"z":1,"a":{"y":[{"b":2,"a":1}]}}},"model":"m","messages":[]})",
+    R"({"model":"m","messages":[],"temperature":1.0,"top_p":1e-1,"n":1E0,"x":-0.0,"y":0,"z":-0,
+        "big":123456789012345678901234567890,"u":18446744073709551615,"i":-9223372036854775808,
+        "f":1.5e308,"tiny":5e-324,"e":1e5})",
+    " {\n \"model\" : \"m\" ,\t\"messages\" : [ ] , \"stream\" : true , \"stream_options\" : { \"include_usage\" : false , \"x\" : 1 } } \n",
+    R"({"model":"m","messages":[],"stream":true,"stream_options":null})",
+    R"({"model":"m","stream":false,"gateway":{"a":1},"prompt":{"id":"p"},"gateway_tools":["t"]})",
+    R"({"we\"ird":1,"caf\u00e9":{"":[true,false,null]},"model":"m"})",
+    "{}",
+    R"({"model":"m","\u006dodel":"n"})",
+    R"({"model":"m","messages":[],"temperature":0.1,"temperature":0.9,"stream":true})",
+};
+
+}  // namespace
+
+TEST_CASE("openai: the body copied from the client's text equals the body written from its parse") {
+  for (auto* text : client_texts) {
+    for (bool stream : {false, true}) {
+      INFO(text << (stream ? " (stream)" : ""));
+      auto request = json::parse(text);
+      auto copied = sb::providers::openai_request_body(text, request, "gpt-4o", stream);
+      if (request.size() != sb::providers::object_members(text)->size()) {
+        // A repeated key: the tree kept the last one, so the text is not used.
+        CHECK_FALSE(copied);
+        continue;
+      }
+      REQUIRE(copied);
+      CHECK(json::parse(*copied) == json::parse(sb::providers::openai_request_body(request, "gpt-4o", stream)));
+    }
+  }
+}
+
+TEST_CASE("openai: the members go upstream as the client wrote them") {
+  const std::string text =
+      R"({"messages": [{"role": "user", "content": "caf\u00e9"}], "model": "x", "temperature": 1.0,)"
+      R"( "metadata": {"b": 1, "a": 2}, "big": 123456789012345678901234567890})";
+  auto body = sb::providers::openai_request_body(text, json::parse(text), "gpt-4o", false);
+  REQUIRE(body);
+  CHECK(*body == R"({"messages": [{"role": "user", "content": "caf\u00e9"}],"temperature": 1.0,)"
+                 R"("metadata": {"b": 1, "a": 2},"big": 123456789012345678901234567890,"model":"gpt-4o"})");
+}
+
+TEST_CASE("openai: a text that repeats a key or is not a JSON object is not copied") {
+  const std::string repeated = R"({"model":"m","messages":[],"temperature":0.1,"temperature":0.9})";
+  auto request = json::parse(repeated);
+  CHECK(request["temperature"] == 0.9);  // nlohmann keeps the last
+  CHECK_FALSE(sb::providers::openai_request_body(repeated, request, "m", false));
+  openai_adapter a;
+  CHECK(json::parse(a.encode(request, repeated, "m", "k", false).body)["temperature"] == 0.9);
+
+  for (const char* text : {"", "[]", "{", "{} {}", "{\"model\":\"m\",}", "\xEF\xBB\xBF{}"}) {
+    INFO(text);
+    CHECK_FALSE(sb::providers::openai_request_body(text, json::object(), "m", false));
+  }
+  // The adapter then writes the body from the tree.
+  json tree = {{"messages", json::array()}, {"temperature", 0.5}};
+  CHECK(a.encode(tree, "not json", "m", "k", true).body == sb::providers::openai_request_body(tree, "m", true));
 }
 
 TEST_CASE("openai: stream chunks pass through as the provider sent them") {

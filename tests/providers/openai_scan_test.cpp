@@ -7,6 +7,7 @@
 #include "providers/openai_scan.hpp"
 
 using sb::providers::facts_of_chunk;
+using sb::providers::object_members;
 using sb::providers::scan_openai;
 using nlohmann::json;
 
@@ -109,6 +110,7 @@ TEST_CASE("the scanner rejects what a JSON parser rejects") {
     INFO(text);
     bool object = json::accept(text) && json::parse(text).is_object();
     CHECK(scan_openai(text).has_value() == object);
+    CHECK(object_members(text).has_value() == object);
   }
 }
 
@@ -118,9 +120,38 @@ TEST_CASE("the scanner refuses nesting past its depth bound instead of overflowi
   for (int i = 0; i < 10000; ++i) deep += "]";
   deep += "}";
   CHECK_FALSE(scan_openai(deep).has_value());
+  CHECK_FALSE(object_members(deep).has_value());
   std::string fine = "{\"a\":";
   for (int i = 0; i < 60; ++i) fine += "[";
   for (int i = 0; i < 60; ++i) fine += "]";
   fine += "}";
   CHECK(scan_openai(fine).has_value());
+}
+
+TEST_CASE("object members are the keys unescaped and the values exactly as written") {
+  const std::string text =
+      " {\"model\" : \"gpt\",\n \"t\":1.50,\"caf\\u00e9\":{\"b\": [1, -0.0, 1e5]} ,\"s\":\"\\u00e9\\n\",\"n\":null,"
+      "\"model\":true} ";
+  auto members = object_members(text);
+  REQUIRE(members);
+  REQUIRE(members->size() == 6);
+  const std::pair<const char*, const char*> expected[] = {
+      {"model", "\"gpt\""}, {"t", "1.50"}, {"caf\xc3\xa9", "{\"b\": [1, -0.0, 1e5]}"},
+      {"s", "\"\\u00e9\\n\""}, {"n", "null"}, {"model", "true"}};
+  for (std::size_t i = 0; i < members->size(); ++i) {
+    auto& m = (*members)[i];
+    INFO(i);
+    CHECK(m.key == expected[i].first);
+    CHECK(m.value == expected[i].second);
+    // The member runs from the key's quote to the value's end, inner white space kept.
+    CHECK(m.text.front() == '"');
+    CHECK(m.text.substr(m.text.size() - m.value.size()) == m.value);
+    CHECK(json::parse("{" + std::string(m.text) + "}").begin().key() == m.key);
+  }
+  CHECK((*members)[0].text == "\"model\" : \"gpt\"");
+  CHECK((*members)[2].text == "\"caf\\u00e9\":{\"b\": [1, -0.0, 1e5]}");
+
+  auto empty = object_members(" { } ");
+  REQUIRE(empty);
+  CHECK(empty->empty());
 }
