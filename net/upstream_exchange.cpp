@@ -255,7 +255,7 @@ class upstream_exchange final : public upstream_call,
     if (!conn_->is_tls()) {
       auto& socket = conn_->socket();
       error_code ec;
-      socket.non_blocking(true, ec);
+      if (!socket.non_blocking()) socket.non_blocking(true, ec);  // an ioctl: once per connection
       if (!ec) written_ = socket.write_some(unsent(), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
       if (ec || written_ == head_.size() + body_.size()) return on_write(ec, written_);

@@ -24,6 +24,10 @@ upstream_pool::upstream_pool(boost::asio::io_context& ioc, upstream_client_optio
   SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
 }
 
+namespace {
+constexpr std::chrono::seconds recently_used{1};
+}  // namespace
+
 std::unique_ptr<upstream_connection> upstream_pool::acquire(const std::string& origin) {
   std::vector<std::unique_ptr<upstream_connection>> closing;  // closed after the lock is released
   std::lock_guard lock(mutex_);
@@ -38,7 +42,11 @@ std::unique_ptr<upstream_connection> upstream_pool::acquire(const std::string& o
     auto entry = std::move(list.back());
     list.pop_back();
     --idle_total_;
-    if (now - entry.idle_since < opts_.idle_expiry && entry.conn->looks_alive()) {
+    // The peek is a syscall per call: skipped for a connection idle less than
+    // a second, which a server has rarely closed yet; if it had, the call's
+    // one transparent retry (nothing came back) covers it.
+    const auto idle = now - entry.idle_since;
+    if (idle < opts_.idle_expiry && (idle < recently_used || entry.conn->looks_alive())) {
       return std::move(entry.conn);
     }
     closing.push_back(std::move(entry.conn));

@@ -33,7 +33,8 @@ class upstream_pool : public std::enable_shared_from_this<upstream_pool> {
   [[nodiscard]] const std::string& tls_setup_error() const { return tls_error_; }
 
   /// The most recently used idle connection to `origin` that still looks
-  /// alive, or null. Expired and dead ones met on the way are closed.
+  /// alive (one idle for more than a second is peeked at), or null. Expired
+  /// and dead ones met on the way are closed.
   std::unique_ptr<upstream_connection> acquire(const std::string& origin);
 
   /// Takes back a connection whose last response was read to its end and
