@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -32,17 +33,19 @@ std::optional<api_error> validate(const nlohmann::json& body) {
   auto messages = body.find("messages");
   if (messages == body.end() || !messages->is_array() || messages->empty())
     return invalid_request("`messages` is required and must be a non-empty array.", "messages");
+  // The error's texts are built only for a message that fails.
+  auto param = [](std::size_t i) { return "messages[" + std::to_string(i) + "]"; };
+  constexpr std::string_view roles[] = {"system", "developer", "user", "assistant", "tool", "function"};
   for (std::size_t i = 0; i < messages->size(); ++i) {
     auto& m = (*messages)[i];
-    auto param = "messages[" + std::to_string(i) + "]";
-    if (!m.is_object()) return invalid_request(param + " must be an object.", param);
+    if (!m.is_object()) return invalid_request(param(i) + " must be an object.", param(i));
     auto role = m.find("role");
     if (role == m.end() || !role->is_string())
-      return invalid_request(param + ".role is required and must be a string.", param + ".role");
-    static const std::set<std::string> roles{"system", "developer", "user", "assistant", "tool", "function"};
-    if (!roles.count(role->get<std::string>()))
-      return invalid_request(param + ".role must be one of system, developer, user, assistant, tool.",
-                             param + ".role");
+      return invalid_request(param(i) + ".role is required and must be a string.", param(i) + ".role");
+    const std::string_view r = role->get_ref<const std::string&>();
+    if (std::find(std::begin(roles), std::end(roles), r) == std::end(roles))
+      return invalid_request(param(i) + ".role must be one of system, developer, user, assistant, tool.",
+                             param(i) + ".role");
   }
   if (auto s = body.find("stream"); s != body.end() && !s->is_boolean() && !s->is_null())
     return invalid_request("`stream` must be a boolean.", "stream");

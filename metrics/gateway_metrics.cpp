@@ -1,6 +1,7 @@
 #include "metrics/gateway_metrics.hpp"
 
 #include <array>
+#include <cstdint>
 #include <mutex>
 #include <unordered_map>
 
@@ -37,10 +38,15 @@ class child_cache {
  public:
   template <class... Extra>
   Metric& get(prometheus::Family<Metric>& family, std::initializer_list<label> labels, const Extra&... extra) {
+    // Length-prefixed, so that no two label sets share a key; built in one
+    // allocation (this runs several times per request).
+    std::size_t size = 0;
+    for (auto& [name, value] : labels) size += sizeof(std::uint32_t) + value.size();
     std::string key;
+    key.reserve(size);
     for (auto& [name, value] : labels) {
-      key += std::to_string(value.size());  // length-prefixed: no two label sets share a key
-      key += ':';
+      const auto n = static_cast<std::uint32_t>(value.size());
+      key.append(reinterpret_cast<const char*>(&n), sizeof n);
       key += value;
     }
     {
@@ -131,7 +137,7 @@ struct gateway_metrics::impl {
           .Help("Capped requests refused since start because the quota store was unreachable.")
           .Register(*registry).Add({});
   std::function<store_counters()> read_stores;
-  child_cache<prometheus::Counter> requests_c, attempts_c, tokens_c, cost_c;
+  child_cache<prometheus::Counter> requests_c, attempts_c, tokens_c, cost_c, unpriced_c;
   child_cache<prometheus::Histogram> upstream_latency_c, ttft_c;
   std::mutex read_mutex;
   prometheus::Counter& cancellations =
@@ -214,7 +220,7 @@ void gateway_metrics::upstream_cancelled() { impl_->cancellations.Increment(); }
 void gateway_metrics::slow_client_dropped() { impl_->slow_client_drops.Increment(); }
 
 void gateway_metrics::unpriced_call(const std::string& provider, const std::string& model) {
-  impl_->unpriced.Add({{"provider", provider}, {"model", model}}).Increment();
+  impl_->unpriced_c.get(impl_->unpriced, {{"provider", provider}, {"model", model}}).Increment();
 }
 
 void gateway_metrics::on_collect(std::function<store_counters()> read) {
