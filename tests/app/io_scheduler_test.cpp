@@ -1,7 +1,7 @@
 // Actors scheduled on the gateway's I/O threads (app/io_scheduler.hpp): they
 // run there and nowhere else, a message sent from an I/O handler runs its
-// actor on that thread, actor-to-actor messages, timers and detached actors
-// work, and the system stops cleanly.
+// actor on that thread and inside that handler, actor-to-actor messages,
+// timers and detached actors work, and the system stops cleanly.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -110,6 +110,43 @@ TEST_CASE("a message sent from an I/O handler runs its actor on that handler's t
   // Each thread runs its own context: the sender's thread runs the actor.
   CHECK(same == n);
   caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a message sent from an I/O handler is handled before that handler returns") {
+  io_actors env(1);
+  std::atomic<bool> handled{false};
+  auto a = env.sys->spawn([&](caf::event_based_actor*) -> caf::behavior {
+    return {[&](hop_atom, int) { handled = true; }};
+  });
+  // The actor's first run (its start) happens on the thread too: wait until
+  // it answered once before measuring.
+  caf::scoped_actor self{*env.sys};
+  self->send(a, hop_atom::value, 0);
+  for (int i = 0; i < 5000 && !handled; ++i) std::this_thread::sleep_for(1ms);
+  REQUIRE(handled);
+  handled = false;
+  std::promise<bool> before_return;
+  asio::post(env.io.at(0), [&] {
+    caf::anon_send(a, hop_atom::value, 1);
+    // No trip through the queue: the message was handled inside this call.
+    before_return.set_value(handled.load());
+  });
+  CHECK(before_return.get_future().get());
+  // From an actor, a message still waits for the sender to finish its turn.
+  std::promise<bool> during_sender;
+  auto sender = env.sys->spawn([&](caf::event_based_actor* me) -> caf::behavior {
+    return {[&, me](hop_atom, int) {
+      handled = false;
+      me->send(a, hop_atom::value, 2);
+      during_sender.set_value(handled.load());
+    }};
+  });
+  asio::post(env.io.at(0), [&] { caf::anon_send(sender, hop_atom::value, 0); });
+  CHECK_FALSE(during_sender.get_future().get());
+  for (int i = 0; i < 5000 && !handled; ++i) std::this_thread::sleep_for(1ms);
+  CHECK(handled);
+  caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(sender, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("actor-to-actor messages timers and detached actors work on the I/O threads") {
