@@ -484,21 +484,14 @@ nlohmann::json resume_body(const nlohmann::json& body, const std::string& text, 
   return b;
 }
 
-/// The client's text, where it may stand in for job.body: a resume sends
-/// resume_body, and a tool loop adds messages to job.body round by round.
-std::string_view client_text(const chat_job& job) {
-  if (job.resume || job.tools) return {};
-  return job.body_text;
-}
-
 void start_call(self_ptr self, const key_grant& g) {
   auto& st = self->state;
   auto& t = current_target(st);
   auto* p = st.ctx->provider(t.provider);
   auto enc = st.job.resume
-                 ? p->adapter->encode(resume_body(st.job.body, st.job.resume->text, t.provider == "anthropic"),
+                 ? p->adapter->encode(resume_body(st.job.body.tree(), st.job.resume->text, t.provider == "anthropic"),
                                       t.model, g.secret, st.job.stream)
-                 : p->adapter->encode(st.job.body, client_text(st.job), t.model, g.secret, st.job.stream);
+                 : p->adapter->encode(st.job.body, t.model, g.secret, st.job.stream);
 
   net::upstream_request req;
   req.url = p->config->base_url + enc.path;
@@ -659,7 +652,7 @@ caf::behavior session_impl(self_ptr self, std::shared_ptr<const gateway_context>
       caf::anon_send(st.ctx->conversations, conv_user_atom::value,
                      cluster::message_key{st.job.workspace, st.job.conversation_id,
                                           cluster::new_message_id()},
-                     last_user_text(st.job.body), st.job.request_id);
+                     last_user_text(st.job.body.tree()), st.job.request_id);
     }
   }
   if (st.job.tools && st.job.tools->resume_state) {

@@ -15,6 +15,7 @@
 #include "actors/tool_loop.hpp"
 #include "cluster/quota_store.hpp"
 #include "actors/messages.hpp"
+#include "core/chat_body.hpp"
 #include "core/target.hpp"
 #include "net/http_server.hpp"
 
@@ -23,12 +24,10 @@ namespace sb::actors {
 /// A validated chat request, ready for the cascade.
 struct chat_job {
   std::string request_id;
-  nlohmann::json body;      // the client's OpenAI request, gateway-only fields removed
-  /// The client's body text, set only while `body` is exactly its parse: an
-  /// OpenAI-format upstream is then sent the client's members as written,
-  /// not re-serialised. Used for a plain attempt only (not a resume, not a
-  /// tool loop: both send another body).
-  std::string body_text;
+  /// The client's OpenAI request, gateway-only fields removed. While it is
+  /// the client's text unchanged, an OpenAI-format upstream is sent the
+  /// client's members as written and no tree is ever built (chat_body).
+  chat_body body;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage as the client asked
   std::vector<target> targets;

@@ -32,7 +32,7 @@ bool is_offered(const session_state& st, const std::string& name) {
 
 /// The tool's answer (or what went wrong) goes back to the model.
 void add_tool_message(session_state& st, const std::string& tool_call_id, std::string content) {
-  st.job.body["messages"].push_back({{"role", "tool"}, {"tool_call_id", tool_call_id}, {"content", std::move(content)}});
+  st.job.body.edit()["messages"].push_back({{"role", "tool"}, {"tool_call_id", tool_call_id}, {"content", std::move(content)}});
 }
 
 std::string tool_error(const std::string& code, const std::string& message,
@@ -72,7 +72,7 @@ nlohmann::json paused_state(const session_state& st) {
     if (k != "x-gateway-quota-remaining-tokens") headers.push_back({k, v});
   return {{"request_id", st.job.request_id},
           {"user", st.job.user},
-          {"body", st.job.body},
+          {"body", st.job.body.tree()},
           {"targets", targets},
           {"answered_by", st.target_index},
           {"extra_headers", headers},
@@ -401,7 +401,7 @@ bool continue_tool_loop(self_ptr self, nlohmann::json& completion) {
   auto assistant = *m;
   assistant["role"] = "assistant";
   if (!assistant.contains("content")) assistant["content"] = nullptr;
-  st.job.body["messages"].push_back(std::move(assistant));
+  st.job.body.edit()["messages"].push_back(std::move(assistant));
   st.loop.calls = *calls;
   st.loop.next = 0;
   process_next_call(self);

@@ -130,7 +130,7 @@ void handle_message_resume(const app_context& app, net::http_request& req,
               auto& first = job.targets.front();
               job.reservation.cost_micros =
                   gateway->prices.cost(first.provider, first.model, job.prompt_estimate, budget).micros;
-              job.body = std::move(body);
+              job.body = chat_body(std::move(body));
               job.conversation_id = conversation_id;
               job.resume = actors::chat_job::resume_from{message_id, it->content,
                                                          journal_last_seq(journals, message_id)};

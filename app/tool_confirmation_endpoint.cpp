@@ -206,10 +206,10 @@ void decide(const app_context& app, std::shared_ptr<net::responder> out, const s
 
   actors::chat_job job;
   job.request_id = s.value("request_id", "");
-  job.body = s.value("body", nlohmann::json::object());
+  job.body = chat_body(s.value("body", nlohmann::json::object()));
   // A loop paused mid-stream resumes here as a whole answer (ADR-0013).
-  job.body.erase("stream");
-  job.body.erase("stream_options");
+  job.body.edit().erase("stream");
+  job.body.edit().erase("stream_options");
   for (auto& t : s.value("targets", nlohmann::json::array()))
     job.targets.push_back({t.value("provider", ""), t.value("model", "")});
   job.workspace = workspace;
@@ -235,10 +235,11 @@ void decide(const app_context& app, std::shared_ptr<net::responder> out, const s
       job.caps.tokens = cfg.token_cap_for(w);
       if (w.monthly_cost_cap_usd) job.caps.cost_micros = static_cast<std::int64_t>(*w.monthly_cost_cap_usd * 1e6);
     }
-  job.prompt_estimate = estimate_prompt_tokens(job.body);
+  job.prompt_estimate = estimate_prompt_tokens(job.body.tree());
   std::int64_t answer_budget = cfg.quota.default_reservation_tokens;
   for (const char* k : {"max_completion_tokens", "max_tokens"})
-    if (auto v = job.body.find(k); v != job.body.end() && v->is_number_integer()) answer_budget = v->get<std::int64_t>();
+    if (auto v = job.body.tree().find(k); v != job.body.tree().end() && v->is_number_integer())
+      answer_budget = v->get<std::int64_t>();
   job.reservation.tokens = job.prompt_estimate + answer_budget;
   if (!job.targets.empty()) {
     auto& first = job.targets.front();

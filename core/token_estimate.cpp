@@ -42,6 +42,10 @@ std::int64_t estimate_prompt_tokens(const nlohmann::json& request) {
   }
   if (auto t = request.find("tools"); t != request.end() && t->is_array())
     chars += static_cast<std::int64_t>(t->dump().size());
+  return estimate_prompt_tokens(chars, messages);
+}
+
+std::int64_t estimate_prompt_tokens(std::int64_t chars, std::int64_t messages) {
   return estimate_tokens_from_chars(chars) + framing_tokens_per_message * messages;
 }
 

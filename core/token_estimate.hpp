@@ -19,5 +19,7 @@ std::int64_t estimate_tokens_from_chars(std::int64_t chars);
 /// The prompt of an OpenAI chat request: every message's text (string or
 /// parts) plus a few tokens of framing per message, plus the tool definitions.
 std::int64_t estimate_prompt_tokens(const nlohmann::json& request);
+/// The same from counts already taken (a scan of the request's text).
+std::int64_t estimate_prompt_tokens(std::int64_t chars, std::int64_t messages);
 
 }  // namespace sb

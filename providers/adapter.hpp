@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/chat_body.hpp"
 #include "core/config.hpp"
 #include "core/sse_event.hpp"
 
@@ -144,15 +145,13 @@ class adapter {
                                                const std::string& api_key,
                                                bool stream) const = 0;
 
-  /// The same, given also `text`: the client's JSON that `request` is exactly
-  /// the parse of (empty: none). An adapter that sends the client's own
-  /// format may copy members from it rather than serialise the tree again;
-  /// the default, for translating adapters, ignores it.
-  [[nodiscard]] virtual encoded_request encode(const nlohmann::json& request, std::string_view text,
-                                               const std::string& model, const std::string& api_key,
-                                               bool stream) const {
-    (void)text;
-    return encode(request, model, api_key, stream);
+  /// The same, given the body as the client sent it. An adapter that sends
+  /// the client's own format copies members from its text while it has one
+  /// (and so never builds the tree); the default, for translating adapters,
+  /// reads the tree.
+  [[nodiscard]] virtual encoded_request encode(const chat_body& body, const std::string& model,
+                                               const std::string& api_key, bool stream) const {
+    return encode(body.tree(), model, api_key, stream);
   }
 
   /// A 2xx non-streaming body -> an OpenAI chat.completion, or why it is not one.

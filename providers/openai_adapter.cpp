@@ -43,21 +43,25 @@ void append_string(std::string& body, const std::string& s) {
 // What encode sets after the client's members: the target's model and, for a
 // stream, usage asked for (the client's other stream options kept). Shared by
 // both ways of writing the client's members, so the two bodies cannot drift.
-void append_gateway_members(std::string& body, const json& request, const std::string& model,
+/// The members the gateway sets, and the closing brace. `stream_options`:
+/// the client's own (null when it gave none or not an object).
+void append_gateway_members(std::string& body, const json* stream_options, const std::string& model,
                             bool stream) {
   body += "\"model\":";
   append_string(body, model);
   if (stream) {
-    json options = json::object();
-    if (request.is_object()) {
-      auto it = request.find("stream_options");
-      if (it != request.end() && it->is_object()) options = *it;  // a few small fields
-    }
+    json options = stream_options && stream_options->is_object() ? *stream_options : json::object();
     options["include_usage"] = true;
     body += ",\"stream\":true,\"stream_options\":";
     body += dump(options);
   }
   body += '}';
+}
+
+const json* stream_options_of(const json& request) {
+  if (!request.is_object()) return nullptr;
+  auto it = request.find("stream_options");
+  return it == request.end() ? nullptr : &*it;
 }
 
 class openai_stream_decoder final : public stream_decoder {
@@ -132,25 +136,30 @@ std::string openai_request_body(const json& request, const std::string& model, b
       body += ',';
     }
   }
-  append_gateway_members(body, request, model, stream);
+  append_gateway_members(body, stream_options_of(request), model, stream);
   return body;
 }
 
-std::optional<std::string> openai_request_body(std::string_view text, const json& request,
-                                               const std::string& model, bool stream) {
+std::optional<std::string> openai_request_body_from_text(std::string_view text, const std::string& model,
+                                                         bool stream) {
   auto members = object_members(text);
-  // `request` holds one member per key; more in the text means a key repeats,
-  // and the tree kept only its last value: relaying them all would differ.
-  if (!members || members->size() != request.size()) return std::nullopt;
+  if (!members) return std::nullopt;
   std::string body;
   body.reserve(text.size() + model.size() + 64);
   body += '{';
-  for (auto& m : *members) {
+  json stream_options;  // parsed only for a stream, and only this member
+  for (std::size_t i = 0; i < members->size(); ++i) {
+    auto& m = (*members)[i];
+    // A repeated key: the tree keeps only its last value, so relaying every
+    // copy would say something else. A request has a few members: pairwise.
+    for (std::size_t j = 0; j < i; ++j)
+      if ((*members)[j].key == m.key) return std::nullopt;
+    if (stream && m.key == "stream_options") stream_options = json::parse(m.value, nullptr, false);
     if (skipped(m.key)) continue;
     body += m.text;
     body += ',';
   }
-  append_gateway_members(body, request, model, stream);
+  append_gateway_members(body, &stream_options, model, stream);
   return body;
 }
 
@@ -159,18 +168,22 @@ openai_adapter::openai_adapter(const std::map<std::string, std::string>& extra_h
 
 encoded_request openai_adapter::encode(const json& request, const std::string& model,
                                        const std::string& api_key, bool stream) const {
-  return encode(request, {}, model, api_key, stream);
+  return with_body(openai_request_body(request, model, stream), api_key);
 }
 
-encoded_request openai_adapter::encode(const json& request, std::string_view text,
-                                       const std::string& model, const std::string& api_key,
-                                       bool stream) const {
+encoded_request openai_adapter::encode(const chat_body& body, const std::string& model,
+                                       const std::string& api_key, bool stream) const {
+  if (!body.text().empty())
+    if (auto relayed = openai_request_body_from_text(body.text(), model, stream)) return with_body(std::move(*relayed), api_key);
+  return encode(body.tree(), model, api_key, stream);
+}
+
+encoded_request openai_adapter::with_body(std::string body, const std::string& api_key) const {
   encoded_request out;
   out.path = "/chat/completions";
   out.headers = {{"Authorization", "Bearer " + api_key}, {"Content-Type", "application/json"}};
   out.headers.insert(out.headers.end(), extra_headers_.begin(), extra_headers_.end());
-  auto relayed = text.empty() ? std::nullopt : openai_request_body(text, request, model, stream);
-  out.body = relayed ? std::move(*relayed) : openai_request_body(request, model, stream);
+  out.body = std::move(body);
   return out;
 }
 

@@ -19,11 +19,10 @@ class openai_adapter final : public adapter {
 
   [[nodiscard]] encoded_request encode(const nlohmann::json& request, const std::string& model,
                                        const std::string& api_key, bool stream) const override;
-  /// The client's own format: its members are copied from `text` when it
-  /// has one (see the text overload of openai_request_body).
-  [[nodiscard]] encoded_request encode(const nlohmann::json& request, std::string_view text,
-                                       const std::string& model, const std::string& api_key,
-                                       bool stream) const override;
+  /// The client's own format: its members are copied from the body's text
+  /// while it has one (openai_request_body_from_text).
+  [[nodiscard]] encoded_request encode(const chat_body& body, const std::string& model,
+                                       const std::string& api_key, bool stream) const override;
   [[nodiscard]] std::variant<decoded_completion, std::string> decode_response(
       std::string_view body, const std::string& model) const override;
   [[nodiscard]] failure classify(int status, std::string_view body) const override;
@@ -34,6 +33,7 @@ class openai_adapter final : public adapter {
       bool include_usage) const override;
 
  private:
+  [[nodiscard]] encoded_request with_body(std::string body, const std::string& api_key) const;
   header_list extra_headers_;
 };
 
@@ -44,11 +44,12 @@ std::string openai_request_body(const nlohmann::json& request, const std::string
                                 bool stream);
 
 /// The same body with the client's members copied from `text`, the client's
-/// JSON that `request` is the parse of, byte for byte: no member is
-/// serialised again. nullopt (write it from the tree instead) when `text` is
-/// not a JSON object or repeats a key.
-std::optional<std::string> openai_request_body(std::string_view text, const nlohmann::json& request,
-                                               const std::string& model, bool stream);
+/// JSON, byte for byte: no member is serialised again, and no tree is built
+/// (only a streamed body's small stream_options is parsed). nullopt (write
+/// it from the tree instead) when `text` is not a JSON object or repeats a
+/// key: the tree keeps only a repeated key's last value.
+std::optional<std::string> openai_request_body_from_text(std::string_view text, const std::string& model,
+                                                         bool stream);
 
 /// Reads an OpenAI `usage` object; `reported` stays false when it is not one.
 token_usage read_openai_usage(const nlohmann::json& usage);

@@ -75,7 +75,7 @@ TEST_CASE("a session that throws answers 500 and harms nothing else", "[actors][
   for (int i = 0; i < 2; ++i) {
     chat_job job;
     job.request_id = "req_00000000000000000000000" + std::to_string(i);
-    job.body = {{"model", "auto"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+    job.body = sb::chat_body({{"model", "auto"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}});
     job.targets = {{"openai", "gpt-4o-mini"}};
     job.workspace = "default";
     auto out = std::make_shared<recording_responder>();

@@ -202,6 +202,37 @@ TEST_CASE("bad input gets OpenAI's envelope and the server keeps serving", "[pip
   CHECK(http_request(gw.port(), "GET", "/readyz").status == 200);
 }
 
+TEST_CASE("a body the scan cannot take is still judged as the tree judges it", "[pipeline][errors]") {
+  sb::fakes::fake_provider fake;
+  running_gateway gw(fast_config(), fake_env(fake.base_url(), {"openai"}));
+  auto post = [&](const std::string& body) { return http_request(gw.port(), "POST", "/v1/chat/completions", body); };
+
+  // Invalid UTF-8 in a string: not JSON, as nlohmann says.
+  auto bad_utf8 = post("{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":\"\xC3\x28\"}]}");
+  CHECK(bad_utf8.status == 400);
+  CHECK(json::parse(bad_utf8.body)["error"]["code"] == "invalid_json");
+
+  auto bad_usage = gw.chat({{"model", "auto"}, {"messages", {{{"role", "user"}, {"content", "x"}}}},
+                            {"stream", true}, {"stream_options", {{"include_usage", "yes"}}}});
+  CHECK(bad_usage.status == 400);
+  CHECK(json::parse(bad_usage.body)["error"]["param"] == "stream_options.include_usage");
+
+  auto repeated = post(R"({"model":"auto","messages":[{"role":"user","content":"x"}],"messages":[]})");
+  CHECK(repeated.status == 400);  // the tree keeps the last `messages`: empty
+  CHECK(json::parse(repeated.body)["error"]["param"] == "messages");
+  CHECK(fake.request_count() == 0);
+
+  // null is "not given" for stream and stream_options: a whole answer.
+  auto nulls = post(R"({"model":"auto","messages":[{"role":"user","content":"x"}],"stream":null,"stream_options":null})");
+  CHECK(nulls.status == 200);
+  CHECK(json::parse(nulls.body)["object"] == "chat.completion");
+  // The same through the tree path (a prompt-free request with tools: null is still plain;
+  // `tools: []` is not).
+  auto tree_nulls = post(R"({"model":"auto","messages":[{"role":"user","content":"x"}],"stream":null,"tools":[]})");
+  CHECK(tree_nulls.status == 200);
+  CHECK(json::parse(tree_nulls.body)["object"] == "chat.completion");
+}
+
 TEST_CASE("without provider keys chat answers 503 no_providers_configured", "[pipeline][errors]") {
   running_gateway gw(fast_config(), {});
   auto r = gw.chat(user_message("auto"));

@@ -103,7 +103,7 @@ TEST_CASE("openai: the body copied from the client's text equals the body writte
     for (bool stream : {false, true}) {
       INFO(text << (stream ? " (stream)" : ""));
       auto request = json::parse(text);
-      auto copied = sb::providers::openai_request_body(text, request, "gpt-4o", stream);
+      auto copied = sb::providers::openai_request_body_from_text(text, "gpt-4o", stream);
       if (request.size() != sb::providers::object_members(text)->size()) {
         // A repeated key: the tree kept the last one, so the text is not used.
         CHECK_FALSE(copied);
@@ -119,7 +119,7 @@ TEST_CASE("openai: the members go upstream as the client wrote them") {
   const std::string text =
       R"({"messages": [{"role": "user", "content": "caf\u00e9"}], "model": "x", "temperature": 1.0,)"
       R"( "metadata": {"b": 1, "a": 2}, "big": 123456789012345678901234567890})";
-  auto body = sb::providers::openai_request_body(text, json::parse(text), "gpt-4o", false);
+  auto body = sb::providers::openai_request_body_from_text(text, "gpt-4o", false);
   REQUIRE(body);
   CHECK(*body == R"({"messages": [{"role": "user", "content": "caf\u00e9"}],"temperature": 1.0,)"
                  R"("metadata": {"b": 1, "a": 2},"big": 123456789012345678901234567890,"model":"gpt-4o"})");
@@ -129,17 +129,17 @@ TEST_CASE("openai: a text that repeats a key or is not a JSON object is not copi
   const std::string repeated = R"({"model":"m","messages":[],"temperature":0.1,"temperature":0.9})";
   auto request = json::parse(repeated);
   CHECK(request["temperature"] == 0.9);  // nlohmann keeps the last
-  CHECK_FALSE(sb::providers::openai_request_body(repeated, request, "m", false));
+  CHECK_FALSE(sb::providers::openai_request_body_from_text(repeated, "m", false));
   openai_adapter a;
-  CHECK(json::parse(a.encode(request, repeated, "m", "k", false).body)["temperature"] == 0.9);
+  CHECK(json::parse(a.encode(sb::chat_body::from_text(repeated), "m", "k", false).body)["temperature"] == 0.9);
 
   for (const char* text : {"", "[]", "{", "{} {}", "{\"model\":\"m\",}", "\xEF\xBB\xBF{}"}) {
     INFO(text);
-    CHECK_FALSE(sb::providers::openai_request_body(text, json::object(), "m", false));
+    CHECK_FALSE(sb::providers::openai_request_body_from_text(text, "m", false));
   }
-  // The adapter then writes the body from the tree.
+  // A body without the client's text is written from the tree.
   json tree = {{"messages", json::array()}, {"temperature", 0.5}};
-  CHECK(a.encode(tree, "not json", "m", "k", true).body == sb::providers::openai_request_body(tree, "m", true));
+  CHECK(a.encode(sb::chat_body(tree), "m", "k", true).body == sb::providers::openai_request_body(tree, "m", true));
 }
 
 TEST_CASE("openai: stream chunks pass through as the provider sent them") {
