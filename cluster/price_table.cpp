@@ -1,6 +1,8 @@
 #include "cluster/price_table.hpp"
 
 #include <cmath>
+#include <mutex>
+#include <unordered_map>
 
 namespace sb::cluster {
 
@@ -37,9 +39,31 @@ const std::map<std::string, price>& default_prices() {
   return table;
 }
 
+struct price_table::remembered {
+  std::mutex mutex;
+  std::unordered_map<std::string, std::optional<price>> by_target;  // "provider\0model"
+};
+
 price_table::price_table(const std::map<std::string, price>& overrides)
-    : prices_(default_prices()) {
+    : prices_(default_prices()), remembered_(std::make_shared<remembered>()) {
   for (const auto& [k, v] : overrides) prices_[k] = v;
+}
+
+std::optional<price> price_table::remembered_price(const std::string& provider, const std::string& model) const {
+  constexpr std::size_t max_remembered = 4096;  // models come from config and answers: few
+  std::string key;
+  key.reserve(provider.size() + 1 + model.size());
+  key += provider;
+  key += '\0';
+  key += model;
+  std::lock_guard<std::mutex> lock(remembered_->mutex);
+  auto& seen = remembered_->by_target;
+  if (auto it = seen.find(key); it != seen.end()) return it->second;
+  std::optional<price> p;
+  if (const price* found = find(provider, model)) p = *found;
+  if (seen.size() >= max_remembered) seen.clear();
+  seen.emplace(std::move(key), p);
+  return p;
 }
 
 const price* price_table::find(const std::string& provider, const std::string& model) const {
@@ -66,7 +90,7 @@ const price* price_table::find(const std::string& provider, const std::string& m
 call_cost price_table::cost(const std::string& provider, const std::string& model,
                             std::int64_t prompt_tokens, std::int64_t completion_tokens) const {
   call_cost c;
-  const price* p = find(provider, model);
+  const auto p = remembered_price(provider, model);
   if (!p) return c;
   c.known = true;
   // tokens x USD-per-million-tokens is already micro-dollars.

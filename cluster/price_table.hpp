@@ -9,6 +9,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "core/config.hpp"
@@ -37,7 +39,14 @@ class price_table {
   [[nodiscard]] const std::map<std::string, price>& entries() const { return prices_; }
 
  private:
+  struct remembered;  // cost()'s lookups, by provider and model
+  [[nodiscard]] std::optional<price> remembered_price(const std::string& provider, const std::string& model) const;
+
   std::map<std::string, price> prices_;
+  // Every call is priced twice (the reservation, the row) with the same few
+  // targets: a lookup walks the provider's entries. Shared by copies, which
+  // hold the same prices; prices by value, so no pointer outlives a table.
+  std::shared_ptr<remembered> remembered_;
 };
 
 /// The built-in table (USD per million tokens, list prices).

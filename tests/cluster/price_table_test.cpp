@@ -54,3 +54,18 @@ TEST_CASE("a dated model name costs what its family costs", "[prices]") {
   CHECK(prices.find("openai", "gpt-4o-2024-08-06")->input_per_mtok == Approx(2.5));
   CHECK_FALSE(prices.find("openai", "gpt-4ox"));  // a prefix must end at a '-'
 }
+
+TEST_CASE("prices: a lookup asked again - or by a copy - gives the same cost", "[prices]") {
+  sb::cluster::price_table table({{"openai/my-model", {1.0, 2.0}}});
+  for (int i = 0; i < 3; ++i) {
+    auto c = table.cost("openai", "gpt-4o-mini-2024-07-18", 1'000'000, 0);
+    CHECK(c.known);
+    CHECK(c.micros == 150'000);
+    CHECK_FALSE(table.cost("openai", "unpriced-model", 10, 10).known);
+  }
+  sb::cluster::price_table copy = table;
+  CHECK(copy.cost("openai", "my-model", 0, 1'000'000).micros == 2'000'000);
+  CHECK(copy.cost("openai", "gpt-4o-mini-2024-07-18", 1'000'000, 0).micros == 150'000);
+  // Same model name under another provider is another price.
+  CHECK(table.cost("deepseek", "my-model", 1, 1).known == false);
+}
