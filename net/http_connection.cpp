@@ -63,13 +63,6 @@ void split_target(http_request& req) {
   req.query.assign(req.target, q + 1, std::string::npos);
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
 }  // namespace
 
 /// The handle the handler gets: a connection plus the request it answers.
@@ -306,10 +299,9 @@ void http_connection::parse_buffered() {
 
 void http_connection::maybe_send_continue() {
   // curl and others wait up to a second for this before sending a body.
-  const auto& req = parser_->get();
-  if (req.version() < 11) return;
-  const auto expect = req[http::field::expect];
-  if (!beast::iequals(expect, "100-continue")) return;
+  if (parser_->version() < 11) return;
+  const auto expect = parser_->field("expect");
+  if (!expect || !beast::iequals(*expect, "100-continue")) return;
   out_.push_borrowed("HTTP/1.1 100 Continue\r\n\r\n");
   flush();
 }
@@ -333,17 +325,17 @@ void http_connection::reject(const error_code& parse_error) {
 }
 
 void http_connection::dispatch_request() {
-  auto& msg = parser_->get();
+  auto& parsed = *parser_;
   http_request req;
-  req.method = std::string(msg.method_string());
-  req.target = std::string(msg.target());
+  req.method = std::move(parsed.method_string());
+  req.target = std::move(parsed.target());
   split_target(req);
-  for (const auto& field : msg) req.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
-  req.body = std::move(msg.body());
+  req.headers = std::move(parsed.headers());
+  req.body = std::move(parsed.body());
   req.remote = remote_;
-  version_ = msg.version();
-  keep_alive_ = msg.keep_alive();
-  head_only_ = msg.method() == http::verb::head;
+  version_ = parsed.version();
+  keep_alive_ = parsed.keep_alive();
+  head_only_ = parsed.method() == http::verb::head;
   parser_.reset();
 
   begin_request(/*counted=*/true);

@@ -20,10 +20,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "net/http_server.hpp"
+#include "net/message_parser.hpp"
 #include "net/write_queue.hpp"
 
 namespace sb::net {
@@ -88,7 +87,6 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
  private:
   using clock = std::chrono::steady_clock;
   using timer_type = boost::asio::basic_waitable_timer<clock, boost::asio::wait_traits<clock>, connection_executor>;
-  using parser_type = boost::beast::http::request_parser<boost::beast::http::string_body>;
 
   enum class phase {
     reading,    // between requests or inside one; read/idle deadline
@@ -134,7 +132,7 @@ class http_connection : public std::enable_shared_from_this<http_connection> {
   socket_type socket_;
   timer_type timer_;
   boost::beast::flat_buffer buffer_;
-  std::optional<parser_type> parser_;
+  std::optional<request_parser> parser_;
   std::string remote_;
   std::uint64_t id_ = 0;
 

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <exception>
 #include <optional>
 #include <string>
@@ -23,8 +22,9 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/error.hpp>
 
+#include "net/message_parser.hpp"
 #include "net/request_head.hpp"
 #include "net/upstream_connection.hpp"
 #include "net/upstream_pool.hpp"
@@ -70,14 +70,6 @@ bool nothing_came_back(const error_code& ec, const http::basic_parser<false>& pa
   bool closed = ec == asio::error::eof || ec == asio::error::connection_reset ||
                 ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
   return closed && !parser.got_some() && buffered == 0;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
 }
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
@@ -337,7 +329,7 @@ class upstream_exchange final : public upstream_call,
       }
       // need_more may come with the head done (a body still on its way).
       if (!head_delivered_ && parser_->is_header_done()) {
-        int status = parser_->get().result_int();
+        int status = parser_->status();
         if (status >= 100 && status < 200 && status != 101) {
           // An interim response (100 Continue, 103 Early Hints): the real one follows.
           reset_parser();
@@ -358,15 +350,11 @@ class upstream_exchange final : public upstream_call,
   bool deliver_head() {
     head_delivered_ = true;
     arm_timer_total();
-    auto& response = parser_->get();
-    upstream_head head;
-    head.status = response.result_int();
-    head.headers.reserve(16);
-    for (const auto& field : response) {
-      head.headers.emplace_back(lowercase(field.name_string()), std::string(field.value()));
-    }
-    auto content_type = response[http::field::content_type];
+    auto content_type = parser_->field("content-type").value_or(std::string_view());
     body_is_stream_ = content_type.size() >= 17 && beast::iequals(content_type.substr(0, 17), "text/event-stream");
+    upstream_head head;
+    head.status = parser_->status();
+    head.headers = std::move(parser_->headers());
     if (cancel_requested_) {
       return false;  // the posted cancel ends the call
     }
@@ -423,7 +411,7 @@ class upstream_exchange final : public upstream_call,
   // Hands the caller what the parser has decoded since the last piece; the
   // body string is moved out, so nothing accumulates here.
   void pass_on_body_piece() {
-    auto& body = parser_->get().body();
+    auto& body = parser_->body();
     if (body.empty()) {
       return;
     }
@@ -543,7 +531,7 @@ class upstream_exchange final : public upstream_call,
   bool reused_ = false;   // conn_ came from the pool
   bool retried_ = false;  // the one transparent retry is spent
   beast::flat_buffer buffer_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  std::optional<response_parser> parser_;
   bool body_is_stream_ = false;
   std::size_t body_bytes_ = 0;
 
