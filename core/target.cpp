@@ -38,7 +38,9 @@ std::optional<target> split_target(const std::string& name) {
 std::vector<target> first_then_rest(std::vector<target> first, const gateway_config& cfg,
                                     bool fallback) {
   if (!fallback) return first;
-  for (auto& t : full_cascade(cfg))
+  auto all = full_cascade(cfg);
+  first.reserve(first.size() + all.size());
+  for (auto& t : all)
     if (std::find(first.begin(), first.end(), t) == first.end()) first.push_back(std::move(t));
   return first;
 }
@@ -75,6 +77,9 @@ api_error unconfigured_provider(const std::string& model, const provider_spec& s
 
 std::vector<target> full_cascade(const gateway_config& cfg) {
   std::vector<target> out;
+  std::size_t n = 0;
+  for (const auto& p : cfg.providers) n += p.keys.empty() ? 0 : p.models.size();
+  out.reserve(n);  // computed per request: one allocation, not one per doubling
   for (const auto& p : cfg.providers) {
     if (p.keys.empty()) continue;  // "empty = not in the cascade"
     for (const auto& m : p.models) out.push_back({p.id, m});

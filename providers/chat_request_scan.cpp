@@ -1,6 +1,7 @@
 #include "providers/chat_request_scan.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdlib>
 #include <vector>
@@ -16,17 +17,27 @@ constexpr std::string_view roles[] = {"system", "developer", "user", "assistant"
 
 /// Keys met so far in one object. A repeated key makes the request not
 /// plain: nlohmann keeps the last value, and copying the text would keep both.
+/// A request's objects have a few short keys: held inline (no allocation
+/// for keys of up to 15 bytes), in a vector past that.
 class key_set {
  public:
   /// false: seen before.
   bool add(std::string_view key) {
-    if (std::find(keys_.begin(), keys_.end(), key) != keys_.end()) return false;
-    keys_.emplace_back(key);
+    auto inline_end = inline_.begin() + static_cast<std::ptrdiff_t>(std::min(count_, inline_.size()));
+    if (std::find(inline_.begin(), inline_end, key) != inline_end) return false;
+    if (std::find(more_.begin(), more_.end(), key) != more_.end()) return false;
+    if (count_ < inline_.size())
+      inline_[count_] = key;
+    else
+      more_.emplace_back(key);
+    ++count_;
     return true;
   }
 
  private:
-  std::vector<std::string> keys_;
+  std::array<std::string, 12> inline_;
+  std::vector<std::string> more_;
+  std::size_t count_ = 0;
 };
 
 /// The text of the next value, consumed.

@@ -126,3 +126,13 @@ TEST_CASE("chat request scan: strict UTF-8", "[chat_request_scan]") {
     CHECK(valid_utf8(bytes) == !parsed.is_discarded());
   }
 }
+
+TEST_CASE("chat request scan: many members - and a repeat among the later ones", "[chat_request_scan]") {
+  std::string text = R"({"model":"m","messages":[{"role":"user","content":"x"}])";
+  for (int i = 0; i < 20; ++i) text += ",\"extra_member_number_" + std::to_string(i) + "\":" + std::to_string(i);
+  auto plain = scan_plain_chat_request(text + "}");
+  REQUIRE(plain);
+  CHECK(plain->model == "m");
+  CHECK_FALSE(scan_plain_chat_request(text + ",\"extra_member_number_17\":1}"));
+  CHECK_FALSE(scan_plain_chat_request(text + ",\"model\":\"n\"}"));
+}
