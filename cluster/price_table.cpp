@@ -51,8 +51,8 @@ price_table::price_table(const std::map<std::string, price>& overrides)
 
 std::optional<price> price_table::remembered_price(const std::string& provider, const std::string& model) const {
   constexpr std::size_t max_remembered = 4096;  // models come from config and answers: few
-  std::string key;
-  key.reserve(provider.size() + 1 + model.size());
+  thread_local std::string key;  // kept per thread: no allocation per lookup
+  key.clear();
   key += provider;
   key += '\0';
   key += model;
@@ -62,7 +62,7 @@ std::optional<price> price_table::remembered_price(const std::string& provider, 
   std::optional<price> p;
   if (const price* found = find(provider, model)) p = *found;
   if (seen.size() >= max_remembered) seen.clear();
-  seen.emplace(std::move(key), p);
+  seen.emplace(key, p);
   return p;
 }
 

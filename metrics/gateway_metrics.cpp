@@ -38,12 +38,11 @@ class child_cache {
  public:
   template <class... Extra>
   Metric& get(prometheus::Family<Metric>& family, std::initializer_list<label> labels, const Extra&... extra) {
-    // Length-prefixed, so that no two label sets share a key; built in one
-    // allocation (this runs several times per request).
-    std::size_t size = 0;
-    for (auto& [name, value] : labels) size += sizeof(std::uint32_t) + value.size();
-    std::string key;
-    key.reserve(size);
+    // Length-prefixed, so that no two label sets share a key. Built in a
+    // buffer kept per thread: this runs several times per request, and a
+    // fresh string would allocate each time.
+    thread_local std::string key;
+    key.clear();
     for (auto& [name, value] : labels) {
       const auto n = static_cast<std::uint32_t>(value.size());
       key.append(reinterpret_cast<const char*>(&n), sizeof n);
@@ -57,7 +56,7 @@ class child_cache {
     for (auto& [name, value] : labels) map.emplace(name, value);
     auto& child = family.Add(map, extra...);
     std::lock_guard<std::mutex> lock(mutex_);
-    children_.emplace(std::move(key), &child);
+    children_.emplace(key, &child);
     return child;
   }
 
