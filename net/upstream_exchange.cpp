@@ -80,7 +80,6 @@ class upstream_exchange final : public upstream_call,
   upstream_exchange(std::shared_ptr<upstream_pool> pool, upstream_request req, upstream_handlers handlers)
       : pool_(std::move(pool)),
         executor_(pool_->io_context().get_executor()),
-        resolver_(executor_),
         timer_(executor_),
         handlers_(std::move(handlers)),
         timeouts_(req.timeouts) {
@@ -164,7 +163,8 @@ class upstream_exchange final : public upstream_call,
       conn_->socket().async_connect(tcp::endpoint(address, url().port), bound(&upstream_exchange::on_connect));
       return;
     }
-    resolver_.async_resolve(url().host, std::to_string(url().port), bound(&upstream_exchange::on_resolve));
+    resolver_.emplace(executor_);  // only for a host name: most calls go to a pooled connection
+    resolver_->async_resolve(url().host, std::to_string(url().port), bound(&upstream_exchange::on_resolve));
   }
 
   void on_resolve(error_code ec, tcp::resolver::results_type results) {
@@ -467,7 +467,7 @@ class upstream_exchange final : public upstream_call,
     }
     done_ = true;
     timer_.cancel();
-    resolver_.cancel();
+    if (resolver_) resolver_->cancel();
     if (conn_) {
       conn_->close();
     }
@@ -513,7 +513,7 @@ class upstream_exchange final : public upstream_call,
   // The pool's context, run by one thread: the exchange's handlers never
   // overlap, without a strand.
   asio::io_context::executor_type executor_;
-  tcp::resolver resolver_;
+  std::optional<tcp::resolver> resolver_;
   asio::steady_timer timer_;
   upstream_handlers handlers_;
   upstream_timeouts timeouts_;
