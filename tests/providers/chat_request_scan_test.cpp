@@ -119,6 +119,10 @@ TEST_CASE("chat request scan: strict UTF-8", "[chat_request_scan]") {
   CHECK_FALSE(valid_utf8("\xF4\x90\x80\x80"));  // past U+10FFFF
   CHECK_FALSE(valid_utf8("\x80"));              // a lone continuation byte
   CHECK_FALSE(valid_utf8("\xF5\x80\x80\x80"));
+  // Long ASCII runs are checked eight bytes at a time: bad bytes after them still count.
+  CHECK(valid_utf8("abcdefghijklmnop\xC3\xA9qrstuvwxyz0123456789"));
+  CHECK_FALSE(valid_utf8("abcdefghijklmnop\xC0\xAFqrstuvwxyz"));
+  CHECK_FALSE(valid_utf8("abcdefghijklmnopqrstuvw\xC3"));
   // The same verdicts as nlohmann's parser on a string holding them.
   for (std::string bytes : {"\xC3\xA9", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xF0\x9F\x98\x80"}) {
     INFO(bytes.size());
