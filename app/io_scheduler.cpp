@@ -1,11 +1,15 @@
 #include "app/io_scheduler.hpp"
 
+#include <chrono>
 #include <condition_variable>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/defer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/io_context.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/detail/set_thread_name.hpp>
@@ -171,6 +175,13 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
 
   void stop() override {
     stop_actors();
+    // An actor counts as gone once it deregisters, which CAF does before
+    // the rest of its cleanup (cancelling its timeouts on the clock, ...):
+    // let every I/O thread finish the handler it is in before the system's
+    // parts go away under it. Twice: what such a handler defers lands in
+    // the queue behind the first barrier.
+    finish_running_handlers();
+    finish_running_handlers();
     clock_.stop();
     if (timer_.joinable()) timer_.join();
     // Pending entries hold references to their actors: a detached one's
@@ -179,6 +190,20 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
   }
 
  private:
+  /// A barrier through each I/O thread's queue. Bounded: a context that no
+  /// longer runs (stopped first, against the documented order) cannot hang
+  /// the shutdown.
+  void finish_running_handlers() {
+    std::vector<std::future<void>> passed;
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+      if (threads_.current() == i) continue;  // this thread is in no other handler
+      auto done = std::make_shared<std::promise<void>>();
+      passed.push_back(done->get_future());
+      asio::post(threads_.at(i), [done] { done->set_value(); });
+    }
+    for (auto& f : passed) f.wait_for(std::chrono::seconds(1));
+  }
+
   void run(caf::resumable* first) {
     if (running_here == this) return resume(first);  // cannot happen: both entries queue
     running_here = this;

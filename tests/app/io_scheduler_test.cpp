@@ -91,12 +91,23 @@ TEST_CASE("a message sent from an I/O handler runs its actor on that handler's t
   std::vector<seen> runs(n);
   std::promise<void> done;
   std::atomic<int> left{n};
+  std::atomic<bool> started{false};
   auto a = env.sys->spawn([&](caf::event_based_actor*) -> caf::behavior {
     return {[&](hop_atom, int i) {
+      if (i < 0) {
+        started = true;
+        return;
+      }
       runs[static_cast<std::size_t>(i)].actor = id_hash(std::this_thread::get_id());
       if (--left == 0) done.set_value();
     }};
   });
+  // Spawned from this (non-I/O) thread, the actor's first run is posted to
+  // some I/O thread: a message arriving before that run would be handled
+  // there. Wait for the actor to have run once.
+  caf::anon_send(a, hop_atom::value, -1);
+  for (int i = 0; i < 5000 && !started; ++i) std::this_thread::sleep_for(1ms);
+  REQUIRE(started);
   for (int i = 0; i < n; ++i) {
     asio::post(env.io.at(static_cast<std::size_t>(i) % 2), [&, i] {
       runs[static_cast<std::size_t>(i)].sender = id_hash(std::this_thread::get_id());
