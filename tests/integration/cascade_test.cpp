@@ -5,6 +5,7 @@
 // cascade_failures_test.cpp, the key pool under pressure in cascade_keys_test.cpp.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,29 +55,32 @@ TEST_CASE("429: the cooldown lasts as long as the headers say - the latest time 
     const char* name;
     std::string provider;
     wire_format format;
-    header_list headers;
+    // Built when the row runs: an absolute reset time made up front would
+    // be stale by the seconds the rows before it took.
+    std::function<header_list()> headers;
     double seconds;
   };
   const std::vector<row> rows = {
-      {"retry-after", "openai", wire_format::openai, {{"retry-after", "30"}}, 30},
-      {"x-ratelimit-reset-requests", "openai", wire_format::openai, {{"x-ratelimit-reset-requests", "45s"}}, 45},
+      {"retry-after", "openai", wire_format::openai, [] { return header_list{{"retry-after", "30"}}; }, 30},
+      {"x-ratelimit-reset-requests", "openai", wire_format::openai,
+       [] { return header_list{{"x-ratelimit-reset-requests", "45s"}}; }, 45},
       {"anthropic-ratelimit-requests-reset", "anthropic", wire_format::anthropic,
-       {{"anthropic-ratelimit-requests-reset", rfc3339_in(60s)}}, 60},
+       [] { return header_list{{"anthropic-ratelimit-requests-reset", rfc3339_in(60s)}}; }, 60},
       {"reset-requests later than retry-after", "openai", wire_format::openai,
-       {{"retry-after", "20"}, {"x-ratelimit-reset-requests", "1m30s"}}, 90},
+       [] { return header_list{{"retry-after", "20"}, {"x-ratelimit-reset-requests", "1m30s"}}; }, 90},
       {"anthropic reset later than retry-after", "anthropic", wire_format::anthropic,
-       {{"retry-after", "10"}, {"anthropic-ratelimit-requests-reset", rfc3339_in(75s)}}, 75},
+       [] { return header_list{{"retry-after", "10"}, {"anthropic-ratelimit-requests-reset", rfc3339_in(75s)}}; }, 75},
       {"retry-after later than anthropic reset", "anthropic", wire_format::anthropic,
-       {{"anthropic-ratelimit-requests-reset", rfc3339_in(50s)}, {"retry-after", "70"}}, 70},
+       [] { return header_list{{"anthropic-ratelimit-requests-reset", rfc3339_in(50s)}, {"retry-after", "70"}}; }, 70},
       // No header: backoff_base_ms * 2^0 for the first 429.
-      {"no header: backoff_base", "openai", wire_format::openai, {}, 20},
+      {"no header: backoff_base", "openai", wire_format::openai, [] { return header_list{}; }, 20},
   };
   for (auto& row : rows) {
     INFO(row.name);
     fake_provider fake;
     auto cfg = fast_config({{"retry", {{"backoff_base_ms", 20000}, {"backoff_max_ms", 60000}}}});
     running_gateway gw(cfg, cascade_env(fake, {row.provider}, {row.provider}));
-    fake.script_for_key("sk-" + row.provider + "-1", with_headers(error_reply(row.format, 429), row.headers));
+    fake.script_for_key("sk-" + row.provider + "-1", with_headers(error_reply(row.format, 429), row.headers()));
 
     auto r = gw.chat(user_message("auto"));
     INFO("answer: " << r.body);
