@@ -190,10 +190,11 @@ class io_coordinator final : public caf::scheduler::abstract_coordinator {
   }
 
  private:
-  /// A barrier through each I/O thread's queue. Bounded: a context that no
-  /// longer runs (stopped first, against the documented order) cannot hang
-  /// the shutdown.
+  /// A barrier through each I/O thread's queue. Threads already stopped
+  /// (the gateway joins them before the system goes) ran their last
+  /// handler; the wait is bounded all the same.
   void finish_running_handlers() {
+    if (!threads_.running()) return;
     std::vector<std::future<void>> passed;
     for (std::size_t i = 0; i < threads_.size(); ++i) {
       if (threads_.current() == i) continue;  // this thread is in no other handler

@@ -22,6 +22,7 @@ struct io_threads::impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> turn{0};
+  std::atomic<bool> running{false};
 };
 
 io_threads::io_threads(std::size_t count) : impl_(std::make_unique<impl>()) {
@@ -36,6 +37,7 @@ io_threads::~io_threads() { stop(); }
 void io_threads::start() {
   auto& d = *impl_;
   if (!d.threads.empty()) return;
+  d.running = true;
   for (std::size_t i = 0; i < d.contexts.size(); ++i) {
     d.work.push_back(asio::make_work_guard(*d.contexts[i]));
     d.threads.emplace_back([this, i] {
@@ -49,6 +51,7 @@ void io_threads::start() {
 
 void io_threads::stop() {
   auto& d = *impl_;
+  d.running = false;
   d.work.clear();
   for (auto& c : d.contexts) c->stop();
   for (auto& t : d.threads)
@@ -57,6 +60,8 @@ void io_threads::stop() {
 }
 
 std::size_t io_threads::size() const { return impl_->contexts.size(); }
+
+bool io_threads::running() const { return impl_->running.load(); }
 
 asio::io_context& io_threads::at(std::size_t i) { return *impl_->contexts.at(i); }
 

@@ -28,6 +28,8 @@ class io_threads {
   void stop();
 
   [[nodiscard]] std::size_t size() const;
+  /// Between start() and stop(): the threads take handlers.
+  [[nodiscard]] bool running() const;
   boost::asio::io_context& at(std::size_t i);
   /// The index of the calling thread's context, if it is one of these.
   [[nodiscard]] std::optional<std::size_t> current() const;
