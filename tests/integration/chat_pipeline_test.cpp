@@ -262,14 +262,5 @@ TEST_CASE("with CAF's own scheduler threads instead of the I/O threads the pipel
   opts.actors_on_io_threads = false;
   running_gateway gw(fast_config(), fake_env(fake.base_url(), {"openai"}, {{"LLM_MODEL_OPENAI", "gpt-4o-mini"}}),
                      opts);
-  auto r = gw.chat(user_message("openai/gpt-4o-mini"));
-  REQUIRE(r.status == 200);
-  CHECK(json::parse(r.body)["choices"][0]["message"]["content"] == "on the actor pool");
-
-  auto body = user_message("openai/gpt-4o-mini");
-  body["stream"] = true;
-  auto s = gw.chat(body);
-  REQUIRE(s.status == 200);
-  CHECK(streamed_text(s.body) == "on the actor pool");
-  CHECK(sse_data(s.body).back() == "[DONE]");
+  check_whole_and_streamed(gw, "openai/gpt-4o-mini", "on the actor pool");
 }

@@ -107,6 +107,20 @@ inline std::string streamed_text(const std::string& body) {
   return text;
 }
 
+/// Asks `model` once for a whole answer and once streamed: both say `text`,
+/// and the stream ends with [DONE].
+inline void check_whole_and_streamed(running_gateway& gw, const std::string& model, const std::string& text) {
+  auto r = gw.chat(user_message(model));
+  REQUIRE(r.status == 200);
+  CHECK(nlohmann::json::parse(r.body)["choices"][0]["message"]["content"] == text);
+  auto body = user_message(model);
+  body["stream"] = true;
+  auto s = gw.chat(body);
+  REQUIRE(s.status == 200);
+  CHECK(streamed_text(s.body) == text);
+  CHECK(sse_data(s.body).back() == "[DONE]");
+}
+
 }  // namespace sb::testing
 
 #include "core/workspace_auth.hpp"

@@ -42,15 +42,7 @@ TEST_CASE("an HTTPS upstream with a verified certificate serves whole and stream
   opts.upstream_ca_file = tls.cert();
   running_gateway gw(fast_config(), fake_env(fake.base_url(), {"openai"}), opts);
 
-  auto r = gw.chat(user_message("auto"));
-  REQUIRE(r.status == 200);
-  CHECK(json::parse(r.body)["choices"][0]["message"]["content"] == "secure hello");
-
-  auto body = user_message("auto");
-  body["stream"] = true;
-  auto s = gw.chat(body);
-  REQUIRE(s.status == 200);
-  CHECK(streamed_text(s.body) == "secure hello");
+  check_whole_and_streamed(gw, "auto", "secure hello");
 }
 
 TEST_CASE("an HTTPS upstream whose certificate is not trusted fails - verification stays on", "[https]") {

@@ -2,7 +2,7 @@
 // OpenAI upstream: what the SDK gets must be what it would get from OpenAI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAndWait } from './processes.mjs';
+import { startAndWait, startGateway } from './processes.mjs';
 import OpenAI from 'openai';
 
 const SWITCHBOARD = process.env.SWITCHBOARD_BIN;
@@ -16,13 +16,9 @@ before(async () => {
   const f = await startAndWait(FAKE, ['--port', '0', '--text', REPLY, '--chunks', '12'], {}, /listening on (\d+)/, 'stdout');
   fake = f.child;
   fakeUrl = `http://127.0.0.1:${f.match[1]}`;
-  const g = await startAndWait(SWITCHBOARD, ['--listen', '127.0.0.1:0'], {
-    OPENAI_API_KEY: 'sk-test-sdk-0001',
-    OPENAI_BASE_URL: fakeUrl,
-    LLM_MODEL_OPENAI: 'gpt-4o-mini',
-  }, /listening on port (\d+)/, 'stderr');
+  const g = await startGateway(SWITCHBOARD, fakeUrl, { env: { OPENAI_API_KEY: 'sk-test-sdk-0001' } });
   gateway = g.child;
-  client = new OpenAI({ apiKey: 'unused-in-open-mode', baseURL: `http://127.0.0.1:${g.match[1]}/v1`, maxRetries: 0 });
+  client = new OpenAI({ apiKey: 'unused-in-open-mode', baseURL: g.baseURL, maxRetries: 0 });
 });
 
 after(() => {

@@ -15,3 +15,14 @@ export function startAndWait(cmd, args, env, pattern, stream) {
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${cmd} exited ${code}: ${seen}`)); });
   });
 }
+
+// Starts the gateway in open mode with one OpenAI-format provider at `fakeUrl`
+// (model gpt-4o-mini) and resolves with the process and its /v1 base URL.
+export async function startGateway(bin, fakeUrl, { args = [], env = {} } = {}) {
+  const g = await startAndWait(bin, ['--listen', '127.0.0.1:0', ...args], {
+    OPENAI_BASE_URL: fakeUrl,
+    LLM_MODEL_OPENAI: 'gpt-4o-mini',
+    ...env,
+  }, /listening on port (\d+)/, 'stderr');
+  return { child: g.child, baseURL: `http://127.0.0.1:${g.match[1]}/v1` };
+}

@@ -3,7 +3,7 @@
 // one ordinary chat.completion.chunk stream.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAndWait } from './processes.mjs';
+import { startAndWait, startGateway } from './processes.mjs';
 import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,14 +48,12 @@ before(async () => {
       timeout_ms: 2000,
     }],
   }));
-  const g = await startAndWait(SWITCHBOARD, ['--listen', '127.0.0.1:0', '--config', config], {
-    OPENAI_API_KEY: 'sk-test-sdk-0002',
-    OPENAI_BASE_URL: fakeUrl,
-    LLM_MODEL_OPENAI: 'gpt-4o-mini',
-    DATABASE_URL: join(dir, 'ledger.db'),
-  }, /listening on port (\d+)/, 'stderr');
+  const g = await startGateway(SWITCHBOARD, fakeUrl, {
+    args: ['--config', config],
+    env: { OPENAI_API_KEY: 'sk-test-sdk-0002', DATABASE_URL: join(dir, 'ledger.db') },
+  });
   gateway = g.child;
-  client = new OpenAI({ apiKey: 'unused-in-open-mode', baseURL: `http://127.0.0.1:${g.match[1]}/v1`, maxRetries: 0 });
+  client = new OpenAI({ apiKey: 'unused-in-open-mode', baseURL: g.baseURL, maxRetries: 0 });
 });
 
 after(() => {
